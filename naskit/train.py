@@ -1,0 +1,193 @@
+"""A fast, deterministic trainer for small networks on a CPU.
+
+Small NB201 networks are dominated by per-call overhead, not arithmetic, so the trainer
+keeps the whole dataset in one tensor, draws each minibatch by indexing it (no
+``DataLoader``, no per-sample Python), and evaluates the validation and test sets in one
+forward pass each. Every random choice comes from ``seed``: the weight initialisation
+(``build_model(seed=...)``) and the shuffling (a private ``torch.Generator``). With the same
+seed and thread count the curves are bit-identical.
+
+Example:
+    >>> from naskit.data import load_dataset
+    >>> result = train("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+    ...                load_dataset("mnist1d"), epochs=2, seed=0)
+    >>> result.ok, len(result.valid_acc)
+    (True, 2)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from naskit import cost
+from naskit.data import Dataset
+from naskit.network import Network, NetworkConfig, build_model
+from naskit.space import Arch, parse
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training protocol. NB201's recipe (SGD, Nesterov momentum 0.9, cosine schedule,
+    weight decay 5e-4, batch 256), shortened to a few epochs."""
+
+    epochs: int = 8
+    batch_size: int = 256
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = True
+    threads: int | None = None  # torch intra-op threads; None leaves the process setting alone
+
+    def __post_init__(self) -> None:
+        if int(self.epochs) < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs!r}")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch curves (index e = after epoch e+1) and the cost of one training run.
+
+    ``status`` is ``"ok"``, ``"diverged"`` (a non-finite loss stopped training) or
+    ``"failed"`` (an exception, given in ``error``). Accuracies are fractions in [0, 1].
+    """
+
+    arch: str
+    seed: int
+    epochs: int
+    train_loss: list[float] = field(default_factory=list)
+    valid_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    params: int = 0
+    forward_flops: int = 0  # one forward pass of one example, 2 FLOPs per multiply-add
+    train_flops: int = 0  # forward + backward over every training example, all epochs
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    status: str = "ok"
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def final_valid_acc(self) -> float:
+        return self.valid_acc[-1] if self.valid_acc else float("nan")
+
+    @property
+    def final_test_acc(self) -> float:
+        return self.test_acc[-1] if self.test_acc else float("nan")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of the whole split in one forward pass."""
+    model.eval()
+    with torch.inference_mode():
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y).item()
+        acc = (logits.argmax(1) == y).double().mean().item()
+    model.train()
+    return acc, loss
+
+
+def _run_epochs(model, data, config, device, result, generator) -> None:
+    x, y = data.x_train.to(device), data.y_train.to(device)
+    xv, yv = data.x_valid.to(device), data.y_valid.to(device)
+    xt, yt = data.x_test.to(device), data.y_test.to(device)
+    n = len(y)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=config.momentum,
+        weight_decay=config.weight_decay, nesterov=config.nesterov,
+    )
+    # Cosine annealing per step, from lr to 0 over the whole run (Loshchilov & Hutter 2017).
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
+    model.train()
+    for _ in range(config.epochs):
+        order = torch.randperm(n, generator=generator).to(device)
+        total = torch.zeros((), device=device)
+        for start in range(0, n, config.batch_size):
+            idx = order[start:start + config.batch_size]
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.detach() * len(idx)
+        epoch_loss = (total / n).item()
+        result.train_loss.append(epoch_loss)
+        if not math.isfinite(epoch_loss):
+            result.status, result.error = "diverged", f"non-finite training loss {epoch_loss}"
+            return
+        valid_acc, valid_loss = _evaluate(model, xv, yv)
+        test_acc, _ = _evaluate(model, xt, yt)
+        result.valid_acc.append(valid_acc)
+        result.valid_loss.append(valid_loss)
+        result.test_acc.append(test_acc)
+
+
+def train(
+    arch_or_model: Arch | str | nn.Module,
+    data: Dataset,
+    epochs: int | None = None,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    network: NetworkConfig | None = None,
+    device: str | torch.device = "cpu",
+) -> TrainResult:
+    """Train a cell (or a ready ``nn.Module``) on ``data`` and return its curves and cost.
+
+    Args:
+        arch_or_model: an ``Arch``, an NB201 string, or any module mapping a batch to logits.
+        data: a ``Dataset`` from ``load_dataset``.
+        epochs: overrides ``config.epochs`` when given.
+        seed: seeds the initialisation (for a cell) and the minibatch order.
+        config: the ``TrainConfig`` protocol (defaults above).
+        network: the ``NetworkConfig`` for a cell; channels and classes follow ``data``.
+        device: ``"cpu"`` (default), ``"cuda"`` or ``"mps"``.
+
+    Returns:
+        A ``TrainResult``. A non-finite loss or an exception in training gives a result
+        with ``status`` ``"diverged"`` or ``"failed"`` instead of raising.
+    """
+    config = config or TrainConfig()
+    if epochs is not None:
+        config = TrainConfig(**{**asdict(config), "epochs": epochs})
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    if isinstance(arch_or_model, nn.Module):
+        model, label = arch_or_model.to(device), type(arch_or_model).__name__
+        if isinstance(arch_or_model, Network):
+            label = str(arch_or_model.arch)
+    else:
+        arch = parse(arch_or_model) if isinstance(arch_or_model, str) else arch_or_model
+        network = network or NetworkConfig()
+        network = NetworkConfig(
+            channels=network.channels, cells_per_stage=network.cells_per_stage,
+            ndim=data.ndim, in_channels=data.in_channels, num_classes=data.num_classes,
+        )
+        model, label = build_model(arch, network, seed=seed, device=device), str(arch)
+    result = TrainResult(arch=label, seed=seed, epochs=config.epochs)
+    result.params = cost.count_params(model)
+    example = data.x_train[:1].to(device)
+    result.forward_flops = cost.forward_flops(model, example)
+    result.train_flops = 3 * result.forward_flops * len(data.y_train) * config.epochs
+    generator = torch.Generator().manual_seed(seed)
+    with cost.Stopwatch() as watch:
+        try:
+            _run_epochs(model, data, config, device, result, generator)
+        except Exception as exc:  # a failed candidate is a result, not a crash of the search
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+    result.wall_seconds, result.cpu_seconds = watch.wall_seconds, watch.cpu_seconds
+    return result
