@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from naskit import ops
-from naskit.space import EDGES, NUM_NODES, Arch, parse
+from naskit.space import EDGES, NUM_NODES, OPS, Arch, parse
 
 
 @dataclass(frozen=True)
@@ -69,24 +69,88 @@ def live_edges(arch: Arch) -> list[int]:
 
 
 class Cell(nn.Module):
-    """One NB201 cell: node i = sum over live edges j -> i of op_ij(node j)."""
+    """One NB201 cell: node i = sum over live edges j -> i of op_ij(node j).
+
+    Edges leaving the same node with the same op are computed together: one ReLU per
+    source node, one convolution with ``n * C`` output channels (then split) for the ``n``
+    sibling edges of a kernel size, one pooling for all pooling edges. BatchNorm is
+    per channel, so this is exactly the function of separate edges, in fewer and larger
+    kernel calls. ``edge_weights(e)`` gives the slice of the weights that edge ``e`` owns.
+    """
 
     def __init__(self, arch: Arch, ndim: int, channels: int):
         super().__init__()
-        self.arch = arch
-        self.edges = live_edges(arch)
-        # ModuleDict keys are edge indices as strings; ops without weights stay in it too.
-        self.ops = nn.ModuleDict({str(e): ops.make_op(arch.ops[e], ndim, channels) for e in self.edges})
+        self.arch, self.channels = arch, channels
+        live = live_edges(arch)
+        # plan: (source node, op, target nodes) in a fixed order, so sums are deterministic
+        self.plan: list[tuple[int, str, tuple[int, ...]]] = []
+        self.convs = nn.ModuleDict()
+        for j in range(NUM_NODES - 1):
+            for op in OPS[1:]:
+                targets = tuple(EDGES[e][0] for e in live if EDGES[e][1] == j and arch.ops[e] == op)
+                if not targets:
+                    continue
+                self.plan.append((j, op, targets))
+                if op in ops.CONV_KERNEL:
+                    k = ops.CONV_KERNEL[op]
+                    self.convs[f"{j}_{op}"] = ops.conv_bn(ndim, channels, channels * len(targets), k)
+        self.pool = ops.avg_pool(ndim) if any(op == "avg_pool_3x3" for _, op, _ in self.plan) else None
+
+    def edge_weights(self, e: int) -> dict[str, torch.Tensor]:
+        """Views of the conv weight and BN parameters/statistics that edge ``e`` owns."""
+        i, j = EDGES[e]
+        op = self.arch.ops[e]
+        if op not in ops.CONV_KERNEL or e not in live_edges(self.arch):
+            return {}
+        targets = next(t for (jj, o, t) in self.plan if jj == j and o == op)
+        rows = slice(targets.index(i) * self.channels, (targets.index(i) + 1) * self.channels)
+        conv, bn = self.convs[f"{j}_{op}"]
+        return {
+            "conv.weight": conv.weight[rows], "bn.weight": bn.weight[rows], "bn.bias": bn.bias[rows],
+            "bn.running_mean": bn.running_mean[rows], "bn.running_var": bn.running_var[rows],
+        }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [x] + [None] * (NUM_NODES - 1)
-        for e in self.edges:
-            i, j = EDGES[e]
-            y = self.ops[str(e)](nodes[j])
-            nodes[i] = y if nodes[i] is None else nodes[i] + y
-        out = nodes[-1]
+        incoming: list[list[torch.Tensor]] = [[] for _ in range(NUM_NODES)]
+        node = x
+        for j in range(NUM_NODES - 1):
+            if j > 0:
+                if not incoming[j]:
+                    continue  # a node without signal has no live out-edges either
+                node = _sum(incoming[j])
+            relu = None
+            for jj, op, targets in self.plan:
+                if jj != j:
+                    continue
+                if op == "skip_connect":
+                    outs = [node] * len(targets)
+                elif op == "avg_pool_3x3":
+                    outs = [self.pool(node)] * len(targets)
+                else:
+                    relu = torch.relu(node) if relu is None else relu
+                    outs = self.convs[f"{j}_{op}"](relu).split(self.channels, dim=1)
+                for t, y in zip(targets, outs):
+                    incoming[t].append(y)
         # A disconnected cell outputs zeros, as NB201's 'none' op does.
-        return torch.zeros_like(x) if out is None else out
+        return _sum(incoming[-1]) if incoming[-1] else torch.zeros_like(x)
+
+
+def _sum(tensors: list[torch.Tensor]) -> torch.Tensor:
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out + t
+    return out
+
+
+def to_internal(x: torch.Tensor, ndim: int) -> torch.Tensor:
+    """Batch -> the 4-D channels-last layout every op uses (a sequence becomes height 1)."""
+    expected = ndim + 2
+    if x.dim() != expected:
+        kind = "(B, C, L) sequences" if ndim == 1 else "(B, C, H, W) images"
+        raise ValueError(f"this network takes {kind}, got a tensor of shape {tuple(x.shape)}")
+    if ndim == 1:
+        x = x.unsqueeze(2)
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 class Network(nn.Module):
@@ -96,7 +160,7 @@ class Network(nn.Module):
         super().__init__()
         self.arch, self.config = arch, config
         c, nd = config.channels, config.ndim
-        self.stem = nn.Sequential(ops.conv(nd, config.in_channels, c, 3), ops.batchnorm(nd, c))
+        self.stem = ops.conv_bn(nd, config.in_channels, c, 3)
         layers: list[nn.Module] = []
         for stage in range(3):
             width = c * 2**stage
@@ -104,13 +168,14 @@ class Network(nn.Module):
                 layers.append(ops.ResidualReduction(nd, width // 2, width))
             layers.extend(Cell(arch, nd, width) for _ in range(config.cells_per_stage))
         self.cells = nn.Sequential(*layers)
-        self.head = nn.Sequential(ops.batchnorm(nd, 4 * c), nn.ReLU())
+        self.head = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU())
         self.classifier = nn.Linear(4 * c, config.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, in_channels, L) or (B, in_channels, H, W) -> logits (B, num_classes)
-        h = self.head(self.cells(self.stem(x)))
-        return self.classifier(h.flatten(2).mean(-1))
+        h = to_internal(x, self.config.ndim)
+        h = self.head(self.cells(self.stem(h)))  # (B, 4C, H', W')
+        return self.classifier(h.mean((2, 3)))
 
 
 def build_model(

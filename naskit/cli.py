@@ -1,0 +1,112 @@
+"""The ``naskit`` command line.
+
+Each command group lives in its own ``add_*_commands(subparsers)`` function that registers
+its subcommands and sets ``func`` to the function that runs them; ``main`` just dispatches.
+To add a group (``bench``, ``search``), write one such function and list it in ``COMMANDS``.
+
+Example:
+    $ naskit lessons list
+    $ naskit lessons run 00 tour --smoke -p SEED 3 --out lessons_out --html
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned plain-text columns, one line per row, under a header line."""
+    cells = [[str(value) for value in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+# ---- naskit lessons ---------------------------------------------------------------------
+
+
+def lessons_list(args: argparse.Namespace) -> int:
+    """``naskit lessons list``: print number, name and title of every lesson."""
+    from naskit.lessons import list_lessons
+
+    lessons = list_lessons(args.notebooks)
+    print(format_table(["number", "name", "title"], [(f"{x.number:02d}", x.name, x.title) for x in lessons]))
+    return 0
+
+
+def lessons_run(args: argparse.Namespace) -> int:
+    """``naskit lessons run``: execute lessons, print their runtimes; 1 if any failed."""
+    from naskit.lessons import export_html, parse_parameter, run_lessons
+
+    parameters = {key: parse_parameter(value) for key, value in args.parameters}
+    runs = run_lessons(
+        args.names or None, smoke=args.smoke, out_dir=args.out, parameters=parameters,
+        notebooks_dir=args.notebooks,
+    )
+    rows = [(run.name, f"{run.seconds:.1f}", "ok" if run.ok else "FAILED") for run in runs]
+    print(format_table(["lesson", "seconds", "status"], rows))
+    if args.html:
+        print(f"HTML: {export_html(runs, args.out)}")
+    failed = [run for run in runs if not run.ok]
+    for run in failed:
+        where = f"cell {run.failed_cell}" if run.failed_cell is not None else "before any cell ran"
+        print(f"\nFAILED {run.name}.ipynb at {where} (counting from 0): {run.error}")
+        print(f"  partial output: {run.output}")
+    return 1 if failed else 0
+
+
+def add_lessons_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``naskit lessons list`` and ``naskit lessons run``."""
+    lessons = subparsers.add_parser("lessons", help="list or execute the lesson notebooks")
+    commands = lessons.add_subparsers(dest="lessons_command", required=True, metavar="{list,run}")
+    notebooks = {"metavar": "DIR", "default": None, "help": "folder of NN_name.ipynb lessons (default: notebooks/)"}
+
+    listing = commands.add_parser("list", help="show the lessons: number, name, title")
+    listing.add_argument("--notebooks", **notebooks)
+    listing.set_defaults(func=lessons_list)
+
+    run = commands.add_parser("run", help="execute lessons headlessly with papermill")
+    run.add_argument("names", nargs="*", metavar="NAME", help='"00", "00_tour" or "tour" (default: all)')
+    run.add_argument("--smoke", action="store_true", help="inject SMOKE=True: the quick version")
+    run.add_argument("--out", default="lessons_out", metavar="DIR", help="output folder (default: lessons_out)")
+    run.add_argument(
+        "-p", "--parameter", dest="parameters", nargs=2, action="append", default=[],
+        metavar=("KEY", "VALUE"), help="inject KEY=VALUE (a Python literal, else a string); repeatable",
+    )
+    run.add_argument("--html", action="store_true", help="also export HTML and an index.html to --out")
+    run.add_argument("--notebooks", **notebooks)
+    run.set_defaults(func=lessons_run)
+
+
+def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
+    from naskit.bench.cli import add_bench_commands as add
+
+    add(subparsers)
+
+
+COMMANDS = (add_lessons_commands, add_bench_commands)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``naskit`` argument parser, with every command group in ``COMMANDS``."""
+    parser = argparse.ArgumentParser(prog="naskit", description="Learn Neural Architecture Search by doing it.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_commands in COMMANDS:
+        add_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``naskit`` command line; returns the exit code.
+
+    A ``ValueError`` from the library (an unknown lesson, a bad parameter) is shown as a
+    one-line usage error with exit code 2, not a traceback.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        parser.error(str(exc))  # prints usage and the message, exits with code 2

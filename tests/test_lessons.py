@@ -1,0 +1,123 @@
+"""The lesson runner, on two tiny fixture lessons: ``00_echo`` (passes) and ``01_broken`` (fails)."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from naskit.cli import main
+from naskit.lessons import export_html, list_lessons, parse_parameter, run_lessons
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lessons"
+
+
+def cell_text(cell) -> str:
+    """All stream text a code cell printed."""
+    return "".join(output.get("text", "") for output in cell.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both fixture lessons, executed once for the whole module (a kernel start is ~1 s)."""
+    out = tmp_path_factory.mktemp("lessons_out")
+    return run_lessons(smoke=True, parameters={"SEED": 7}, out_dir=out, notebooks_dir=FIXTURES, progress=False)
+
+
+def test_list_lessons_reads_numbers_names_and_titles():
+    lessons = list_lessons(FIXTURES)
+    assert [(x.number, x.name, x.stem, x.title) for x in lessons] == [
+        (0, "echo", "00_echo", "Echo the parameters"),
+        (1, "broken", "01_broken", "Broken on purpose"),
+    ]
+    assert lessons[0].path == FIXTURES / "00_echo.ipynb"
+
+
+def test_list_lessons_ignores_other_files_and_rejects_clashing_numbers(tmp_path):
+    (tmp_path / "scratch.ipynb").write_text((FIXTURES / "00_echo.ipynb").read_text())
+    assert list_lessons(tmp_path) == []
+    for name in ("03_a.ipynb", "03_b.ipynb"):
+        (tmp_path / name).write_text((FIXTURES / "00_echo.ipynb").read_text())
+    with pytest.raises(ValueError, match="03_a.ipynb and 03_b.ipynb"):
+        list_lessons(tmp_path)
+    with pytest.raises(ValueError, match="no lessons folder"):
+        list_lessons(tmp_path / "missing")
+
+
+def test_unknown_name_raises_before_anything_runs(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=r"\['tuor'\].*00_echo, 01_broken"):
+        run_lessons(["echo", "tuor"], out_dir=out, notebooks_dir=FIXTURES, progress=False)
+    with pytest.raises(ValueError, match=r"\['tuor'\]"):  # one name as a plain string
+        run_lessons("tuor", out_dir=out, notebooks_dir=FIXTURES, progress=False)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", [{"not a name": 1}, {"SMOKE": False}])
+def test_bad_parameters_raise_before_anything_runs(tmp_path, bad):
+    with pytest.raises(ValueError):
+        run_lessons(smoke=True, parameters=bad, out_dir=tmp_path / "out", notebooks_dir=FIXTURES)
+    assert not (tmp_path / "out").exists()
+
+
+def test_parse_parameter_reads_literals_else_strings():
+    assert parse_parameter("7") == 7
+    assert parse_parameter("0.5") == 0.5
+    assert parse_parameter("False") is False
+    assert parse_parameter("{'a': [1, 2]}") == {"a": [1, 2]}
+    assert parse_parameter("digits") == "digits"
+    assert parse_parameter("1 +") == "1 +"
+
+
+def test_parameters_reach_the_notebook(runs):
+    echo = runs[0]
+    assert (echo.name, echo.ok, echo.failed_cell, echo.error) == ("00_echo", True, None, None)
+    assert echo.seconds > 0
+    executed = nbformat.read(echo.output, as_version=4)
+    assert "SMOKE=True SEED=7" in cell_text(executed.cells[-1])
+
+
+def test_failure_names_cell_and_error_and_keeps_partial_output(runs):
+    broken = runs[1]  # fails in its 2nd code cell
+    assert (broken.name, broken.ok) == ("01_broken", False)
+    assert broken.failed_cell == 2  # index in the lesson notebook: markdown, parameters, 1 / 0
+    assert broken.error == "ZeroDivisionError: division by zero"
+    executed = nbformat.read(broken.output, as_version=4)
+    sources = [cell.source for cell in executed.cells]
+    assert 'print("never reached")' in sources  # the partial notebook is kept, whole
+    assert not any("never reached" in cell_text(cell) for cell in executed.cells)
+
+
+def test_export_html_writes_a_page_per_lesson_and_an_index(runs, tmp_path):
+    index = export_html(runs, tmp_path / "html")
+    assert index == tmp_path / "html" / "index.html"
+    page = index.read_text()
+    for name in ("00_echo", "01_broken"):
+        assert f'href="{name}.html"' in page
+        assert (tmp_path / "html" / f"{name}.html").stat().st_size > 1000
+    assert "ZeroDivisionError" in page
+    assert "SMOKE=True SEED=7" in (tmp_path / "html" / "00_echo.html").read_text()
+
+
+def test_cli_lessons_list(capsys):
+    assert main(["lessons", "list", "--notebooks", str(FIXTURES)]) == 0
+    out = capsys.readouterr().out
+    assert "00      echo    Echo the parameters" in out
+
+
+def test_cli_run_reports_the_failure_and_exits_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["lessons", "run", "broken", "0", "--smoke", "-p", "SEED", "3", "--html", "--notebooks", str(FIXTURES)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "01_broken  " in out and "FAILED" in out and "00_echo  " in out
+    assert "01_broken.ipynb at cell 2" in out and "ZeroDivisionError: division by zero" in out
+    assert (tmp_path / "lessons_out" / "index.html").exists()
+    echo = nbformat.read(tmp_path / "lessons_out" / "00_echo.ipynb", as_version=4)
+    assert "SMOKE=True SEED=3" in cell_text(echo.cells[-1])
+
+
+def test_cli_unknown_lesson_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["lessons", "run", "nope", "--notebooks", str(FIXTURES)])
+    assert exit_.value.code == 2
+    assert "unknown lesson(s) ['nope']" in capsys.readouterr().err
