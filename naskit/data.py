@@ -14,9 +14,11 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import random
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,13 @@ class Dataset:
     @property
     def in_channels(self) -> int:
         return self.x_train.shape[1]
+
+    def subset(self, n_train: int) -> "Dataset":
+        """The same dataset with only the first ``n_train`` training examples (low fidelity)."""
+        if not 1 <= n_train <= len(self.y_train):
+            raise ValueError(f"n_train must be in 1..{len(self.y_train)}, got {n_train!r}")
+        return dataclasses.replace(self, name=f"{self.name}[:{n_train}]",
+                                   x_train=self.x_train[:n_train], y_train=self.y_train[:n_train])
 
     def summary(self) -> dict:
         return {
@@ -133,7 +142,7 @@ def _arrays(name: str) -> tuple[np.ndarray, ...]:
                 arrays = tuple(z[k] for k in ("x", "y", "x_test", "y_test"))
             if _hash_arrays(*arrays) == str(np.load(path)["sha256"]):
                 return arrays
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             pass  # a damaged cache is regenerated, never trusted
     arrays = _DATASETS[name][0]()
     path.parent.mkdir(parents=True, exist_ok=True)

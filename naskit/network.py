@@ -49,9 +49,11 @@ def live_edges(arch: Arch) -> list[int]:
     """Indices (into ``EDGES``) of the edges that can change the cell's output.
 
     An edge is live when its op is not ``none``, its source carries a signal from the
-    input, and its target feeds the output. Dead edges compute nothing useful, so the
-    cell does not build them: cells that NB201 counts as one network then build the same
-    modules. This matches the ``#`` (zero) rule of ``NB201Space.canonical``.
+    input, and its target feeds the output. Dead edges cannot change the output, so the
+    cell does not build them. NB201's unique-cell rule (``NB201Space.canonical``) is a
+    coarser, string-level rule: a few of its classes hold cells that build different
+    networks here (e.g. two separate 1x1 convs vs one conv used twice through skips);
+    like NAS-Bench-201, the benchmark trains one representative per class.
     """
     from_input = [True] + [False] * (NUM_NODES - 1)
     for e, (i, j) in enumerate(EDGES):

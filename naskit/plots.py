@@ -67,8 +67,8 @@ def _edge_style(op: str, live: bool, highlighted: bool) -> dict:
     """Colour, line style and width of one edge arrow."""
     color = OP_COLORS[op] if live else DEAD_COLOR
     if op == "none":
-        return dict(color=OP_COLORS["none"], linestyle="--", linewidth=1.0, alpha=0.6)
-    return dict(color=color, linestyle="-", linewidth=3.5 if highlighted else 2.0, alpha=1.0 if live else 0.45)
+        return {"color": OP_COLORS["none"], "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
+    return {"color": color, "linestyle": "-", "linewidth": 3.5 if highlighted else 2.0, "alpha": 1.0 if live else 0.45}
 
 
 def draw_cell(arch: Arch, ax: Axes | None = None, highlight: Sequence[int] = (), title: str | None = None,
@@ -97,7 +97,7 @@ def draw_cell(arch: Arch, ax: Axes | None = None, highlight: Sequence[int] = (),
         # The midpoint of arc3's quadratic Bezier sits half a 'rad' off the chord (aspect is equal).
         x, y = (i + j) / 2, -0.5 * rad * (i - j)
         ax.text(x, y, OP_SHORT[op], ha="center", va="center", fontsize=8, color=style["color"], zorder=3,
-                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     for n in range(NUM_NODES):
         ax.add_patch(Circle((n, 0.0), _NODE_RADIUS, fc="white", ec="black", lw=1.5, zorder=2))
         ax.text(n, 0.0, str(n), ha="center", va="center", fontsize=11, zorder=3)

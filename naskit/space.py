@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -31,6 +31,7 @@ NUM_NODES = 4
 # Edges in NB201 string order: (to_node, from_node) = (1,0), (2,0), (2,1), (3,0), (3,1), (3,2).
 EDGES: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))
 NUM_EDGES = len(EDGES)
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 
 @dataclass(frozen=True, order=True)
@@ -41,13 +42,22 @@ class Arch:
     """
 
     ops: tuple[str, ...]
+    # Position in NB201Space enumeration order (a base-5 number); computed once, for fast lookups.
+    index: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.ops, list):
+            object.__setattr__(self, "ops", tuple(self.ops))
+        if not isinstance(self.ops, tuple):
+            raise ValueError(f"ops must be a tuple of {NUM_EDGES} op names, got {type(self.ops).__name__}")
         if len(self.ops) != NUM_EDGES:
             raise ValueError(f"an NB201 cell has {NUM_EDGES} edges, got {len(self.ops)} ops: {self.ops!r}")
+        value = 0
         for op in self.ops:
-            if op not in OPS:
+            if op not in _OP_INDEX:
                 raise ValueError(f"unknown op {op!r}; allowed ops are {', '.join(OPS)}")
+            value = value * len(OPS) + _OP_INDEX[op]
+        object.__setattr__(self, "index", value)
 
     def __str__(self) -> str:
         nodes = []
@@ -62,14 +72,6 @@ class Arch:
     def op(self, to_node: int, from_node: int) -> str:
         """The op on the edge ``from_node -> to_node``."""
         return self.ops[EDGES.index((to_node, from_node))]
-
-    @property
-    def index(self) -> int:
-        """Position of this cell in ``NB201Space`` enumeration order (base-5 number)."""
-        value = 0
-        for op in self.ops:
-            value = value * len(OPS) + OPS.index(op)
-        return value
 
     def is_connected(self) -> bool:
         """True when some path of non-``none`` edges leads from the input to the output."""

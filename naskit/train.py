@@ -29,6 +29,18 @@ from naskit.network import Network, NetworkConfig, build_model
 from naskit.space import Arch, parse
 
 
+OPTIMIZERS = ("sgd", "adam")
+
+
+def make_optimizer(model: nn.Module, config: "TrainConfig") -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    return torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=config.momentum,
+        weight_decay=config.weight_decay, nesterov=config.nesterov, foreach=True,
+    )
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """The training protocol. NB201's recipe (SGD, Nesterov momentum 0.9, cosine schedule,
@@ -41,15 +53,18 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     nesterov: bool = True
+    optimizer: str = "sgd"  # "sgd" (the protocol above) or "adam" (momentum/nesterov unused)
     threads: int | None = None  # torch intra-op threads; None leaves the process setting alone
 
     def __post_init__(self) -> None:
-        if int(self.epochs) < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs!r}")
-        if int(self.batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size!r}")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
 @dataclass
@@ -109,10 +124,7 @@ def _run_epochs(model, data, config, device, result, generator) -> None:
     xt, yt = data.x_test.to(device), data.y_test.to(device)
     n = len(y)
     steps_per_epoch = math.ceil(n / config.batch_size)
-    opt = torch.optim.SGD(
-        model.parameters(), lr=config.lr, momentum=config.momentum,
-        weight_decay=config.weight_decay, nesterov=config.nesterov, foreach=True,
-    )
+    opt = make_optimizer(model, config)
     # Cosine annealing per step, from lr to 0 over the whole run (Loshchilov & Hutter 2017).
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
     model.train()
@@ -137,6 +149,15 @@ def _run_epochs(model, data, config, device, result, generator) -> None:
         result.valid_acc.append(valid_acc)
         result.valid_loss.append(valid_loss)
         result.test_acc.append(test_acc)
+
+
+def _count_flops(model, data, config, device, result) -> None:
+    """FLOPs of the whole run, measured on one example (on copies: the model is untouched)."""
+    example = data.x_train[:1].to(device)
+    result.forward_flops = cost.forward_flops(model, example)
+    step_flops = cost.train_step_flops(model, example, data.y_train[:1].to(device))
+    result.train_flops = step_flops * len(data.y_train) * config.epochs
+    result.eval_flops = result.forward_flops * (len(data.y_valid) + len(data.y_test)) * config.epochs
 
 
 def train(
@@ -182,14 +203,10 @@ def train(
         model, label = build_model(arch, network, seed=seed, device=device), str(arch)
     result = TrainResult(arch=label, seed=seed, epochs=config.epochs)
     result.params = cost.count_params(model)
-    example = data.x_train[:1].to(device)
-    result.forward_flops = cost.forward_flops(model, example)
-    step_flops = cost.train_step_flops(model, example, data.y_train[:1].to(device))
-    result.train_flops = step_flops * len(data.y_train) * config.epochs
-    result.eval_flops = result.forward_flops * (len(data.y_valid) + len(data.y_test)) * config.epochs
     generator = torch.Generator().manual_seed(seed)
     with cost.Stopwatch() as watch:
         try:
+            _count_flops(model, data, config, device, result)
             _run_epochs(model, data, config, device, result, generator)
         except Exception as exc:  # a failed candidate is a result, not a crash of the search
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"

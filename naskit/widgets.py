@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 from functools import lru_cache
@@ -91,10 +92,10 @@ def describe_html(info: dict) -> str:
     """The ``describe_arch`` dict as a short HTML block for the widget."""
     edges = ", ".join(edge_label(e) for e in info["live_edges"]) or "none"
     return (
-        f"<code>{info['arch']}</code><br>"
+        f"<code>{html.escape(info['arch'])}</code><br>"
         f"parameters: <b>{info['params']:,}</b> &nbsp; forward FLOPs per example: <b>{info['forward_flops']:,}</b>"
         f" &nbsp; connected: <b>{'yes' if info['is_connected'] else 'no (outputs zeros)'}</b><br>"
-        f"live edges: {edges}<br>canonical key: <code>{info['canonical']}</code>"
+        f"live edges: {edges}<br>canonical key: <code>{html.escape(info['canonical'])}</code>"
     )
 
 

@@ -1,0 +1,103 @@
+"""The shipped benchmark file: pack build records into one compressed ``.npz``, load it back.
+
+The file sits in ``data/`` with a ``.sha256`` beside it; loading checks the checksum first, so
+a truncated or corrupted file is reported, never half-read. Files are written atomically
+(temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from naskit.bench.table import CURVES, TabularBenchmark
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+DEFAULT_PATH = DATA_DIR / "nb201_mnist1d.npz"
+FORMAT = "naskit-tabular-1"
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
+    """Save ``bench`` (built ``from_runs``) as a compressed ``.npz`` plus ``.sha256``."""
+    import io
+
+    path = Path(path)
+    arrays = {
+        "entry_of_cell": bench.entry_of_cell, "entry_names": np.array(bench.entry_names),
+        "run_entry": bench.run_entry, "run_seed": bench.run_seed, "run_seconds": bench.run_seconds,
+        "params": bench.params, "forward_flops": bench.forward_flops,
+        "train_flops": bench.train_flops, "eval_flops": bench.eval_flops,
+        **{f"curve_{k}": v for k, v in bench.curves.items()},
+        "meta": np.array(json.dumps(dict(bench.meta, format=FORMAT), sort_keys=True)),
+    }
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path.with_name(path.name + ".sha256"), f"{sha256_file(path)}  {path.name}\n".encode())
+    return path
+
+
+def load_benchmark(path: str | Path | None = None, flops_per_second: float | None = None) -> TabularBenchmark:
+    """Load naskit's shipped tabular benchmark (or another packed file) and check its checksum.
+
+    Args:
+        path: the ``.npz`` file (default: ``data/nb201_mnist1d.npz`` of this checkout).
+        flops_per_second: rate of the simulated clock (default: the one stored in the file).
+
+    Raises:
+        FileNotFoundError: the file or its ``.sha256`` is missing.
+        ValueError: the checksum does not match (a corrupted or truncated file) or the file
+            is not a naskit table.
+    """
+    path = Path(path) if path is not None else DEFAULT_PATH
+    if not path.exists():
+        raise FileNotFoundError(f"no benchmark file at {path}; build it with `naskit bench build` and "
+                                "`naskit bench pack`, or pass the path of a packed table")
+    checksum = path.with_name(path.name + ".sha256")
+    if not checksum.exists():
+        raise FileNotFoundError(f"missing checksum file {checksum}: cannot tell whether {path.name} is intact")
+    expected = checksum.read_text().split()[0]
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ValueError(f"{path} is corrupted or truncated: sha256 {actual[:16]}… but {checksum.name} "
+                         f"records {expected[:16]}…; restore it from git (`git checkout -- {path.name}`)")
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a {FORMAT} table (format {meta.get('format')!r})")
+        fields = {k: z[k] for k in ("entry_of_cell", "run_entry", "run_seed", "run_seconds", "params",
+                                    "forward_flops", "train_flops", "eval_flops")}
+        curves = {k: z[f"curve_{k}"] for k in CURVES}
+        names = z["entry_names"].tolist()
+    rate = flops_per_second or meta.get("flops_per_second")
+    extra = {"flops_per_second": rate} if rate else {}
+    return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra)

@@ -1,0 +1,304 @@
+"""``TabularBenchmark``: look up any NB201 cell's training curves in microseconds.
+
+A tabular benchmark trades one big up-front computation (training every network once) for
+free evaluations afterwards: a search strategy "trains" a cell by reading its row. naskit's
+table holds, for every canonical class of the NB201 space, per-epoch validation and test
+accuracy and losses for one or more seeds, with parameters, FLOPs and measured seconds.
+
+Queries charge a **simulated clock**: evaluating a cell at ``epoch`` e costs the FLOPs of e
+epochs of training and evaluation, divided by a fixed FLOP rate. That makes budgets in
+seconds reproducible on any machine; the measured seconds are kept alongside.
+
+Example:
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"arch": ["|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"],
+    ...                       "valid_acc": [0.9], "test_acc": [0.89]})
+    >>> bench = TabularBenchmark.from_table(table)
+    >>> bench.query("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|").test_acc
+    0.89
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from naskit.space import Arch, NB201Space, parse
+
+CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
+# FLOP rate of the simulated clock: a round figure near what the benchmark build achieved
+# per core (see data/README.md), so simulated seconds read like CPU-seconds on this machine.
+DEFAULT_FLOPS_PER_SECOND = 5e9
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One lookup: metrics at ``epoch`` (mean over seeds when ``seed`` is None) and its cost.
+
+    Accuracies are fractions in [0, 1]. ``train_flops`` and ``sim_seconds`` are what training
+    to ``epoch`` and evaluating after each epoch costs (2 FLOPs per multiply-add).
+    """
+
+    arch: Arch
+    epoch: int
+    seed: int | None
+    valid_acc: float
+    test_acc: float
+    train_loss: float
+    valid_loss: float
+    params: int
+    forward_flops: int
+    train_flops: int
+    sim_seconds: float
+    measured_seconds: float
+
+
+@dataclass(eq=False)
+class TabularBenchmark:
+    """A table of training runs keyed by NB201 cells; see the module docstring.
+
+    Build one with ``naskit.load_benchmark()`` (the shipped table), ``from_runs`` (build
+    records) or ``from_table`` (any DataFrame keyed by NB201 arch strings).
+
+    Arrays (E = epochs, R = runs, N = entries: canonical classes or table archs):
+        entry_of_cell: (15625,) entry of every cell, -1 when the table lacks it.
+        run_entry, run_seed: (R,); curves[name]: (R, E) with NaN after a run stopped.
+        run_seconds: (R,) measured training seconds of the whole run.
+        params, forward_flops, train_flops, eval_flops: (N,) per entry, whole run.
+    """
+
+    entry_of_cell: np.ndarray
+    entry_names: list[str]
+    run_entry: np.ndarray
+    run_seed: np.ndarray
+    curves: dict[str, np.ndarray]
+    run_seconds: np.ndarray
+    params: np.ndarray
+    forward_flops: np.ndarray
+    train_flops: np.ndarray
+    eval_flops: np.ndarray
+    meta: dict = field(default_factory=dict)
+    flops_per_second: float = DEFAULT_FLOPS_PER_SECOND
+
+    def __post_init__(self) -> None:
+        self.epochs = next(iter(self.curves.values())).shape[1]
+        self.seeds = sorted({int(s) for s in self.run_seed})
+        self._row = {(int(e), int(s)): r for r, (e, s) in enumerate(zip(self.run_entry, self.run_seed))}
+        n = len(self.entry_names)
+        self._mean = {k: _mean_by_entry(v, self.run_entry, n) for k, v in self.curves.items()}
+        self._mean_seconds = _mean_by_entry(self.run_seconds[:, None], self.run_entry, n)[:, 0]
+        # Python lists make single lookups faster than NumPy scalar indexing
+        self._lists = {k: v.tolist() for k, v in self._mean.items()}
+        self._run_lists = {k: v.tolist() for k, v in self.curves.items()}
+        self._cell_list = self.entry_of_cell.tolist()
+        self._per_entry = list(zip(self.params.tolist(), self.forward_flops.tolist(),
+                                   self.train_flops.tolist(), self.eval_flops.tolist(),
+                                   self._mean_seconds.tolist()))
+        self._run_seconds = self.run_seconds.tolist()
+        self._space = NB201Space()
+
+    # ---- lookups -------------------------------------------------------------------------
+    def entry(self, arch: Arch | str) -> int:
+        """Row of ``arch``'s class (or of the arch itself for a user table)."""
+        return self._entry(_as_arch(arch))
+
+    def _entry(self, arch: Arch) -> int:
+        entry = self._cell_list[arch.index]
+        if entry < 0:
+            raise ValueError(f"{arch} is not in this table ({len(self.entry_names)} entries)")
+        return entry
+
+    def query(self, arch: Arch | str, epoch: int | None = None, seed: int | None = None) -> Query:
+        """Metrics of ``arch`` after ``epoch`` epochs (default: the last) for ``seed`` (default:
+        the mean over the seeds it was trained with), and what that evaluation costs."""
+        arch = _as_arch(arch)
+        i = self._entry(arch)
+        e = self.epochs if epoch is None else self._epoch(epoch)
+        params, flops, train_flops, eval_flops, seconds = self._per_entry[i]
+        if seed is None:
+            values, row = self._lists, i
+        else:
+            row = self._row.get((i, seed))
+            if row is None:
+                have = sorted(s for (j, s) in self._row if j == i)
+                raise ValueError(f"{arch} was not trained with seed {seed}; its seeds are {have}")
+            values, seconds = self._run_lists, self._run_seconds[row]
+        frac = e / self.epochs
+        train_flops = int(train_flops * frac)
+        return Query(
+            arch, e, seed, values["valid_acc"][row][e - 1], values["test_acc"][row][e - 1],
+            values["train_loss"][row][e - 1], values["valid_loss"][row][e - 1], params, flops, train_flops,
+            (train_flops + eval_flops * frac) / self.flops_per_second, seconds * frac,
+        )
+
+    def sim_seconds(self, arch: Arch | str, epoch: int | None = None) -> float:
+        """Simulated cost of evaluating ``arch`` at ``epoch`` (deterministic, from FLOPs)."""
+        return self.query(arch, epoch).sim_seconds
+
+    def _epoch(self, epoch: int | None) -> int:
+        if epoch is None:
+            return self.epochs
+        if not isinstance(epoch, (int, np.integer)) or not 1 <= epoch <= self.epochs:
+            raise ValueError(f"epoch must be an integer in 1..{self.epochs} for this table, got {epoch!r}")
+        return int(epoch)
+
+    def __contains__(self, arch: Arch | str) -> bool:
+        try:
+            self.entry(arch)
+        except ValueError:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return int((self.entry_of_cell >= 0).sum())
+
+    # ---- whole-table access --------------------------------------------------------------
+    def to_frame(self, epoch: int | None = None) -> pd.DataFrame:
+        """One row per cell in the table: its class, metrics at ``epoch`` (mean over seeds),
+        parameters, FLOPs and simulated cost. Vectorised: no per-cell queries."""
+        e = self._epoch(epoch)
+        cells = np.flatnonzero(self.entry_of_cell >= 0)
+        entry = self.entry_of_cell[cells]
+        frac = e / self.epochs
+        frame = pd.DataFrame({
+            "arch": [str(self._space[int(c)]) for c in cells],
+            "entry": entry,
+            **{k: self._mean[k][entry, e - 1] for k in CURVES},
+            "params": self.params[entry],
+            "forward_flops": self.forward_flops[entry],
+            "train_flops": (self.train_flops[entry] * frac).astype(np.int64),
+            "sim_seconds": (self.train_flops[entry] + self.eval_flops[entry]) * frac / self.flops_per_second,
+            "n_seeds": np.bincount(self.run_entry, minlength=len(self.entry_names))[entry],
+        }, index=pd.Index(cells, name="cell"))
+        return frame
+
+    def runs_frame(self) -> pd.DataFrame:
+        """One row per training run (entry, seed) with its final-epoch metrics."""
+        last = {k: np.array([_last_finite(row) for row in v]) for k, v in self.curves.items()}
+        return pd.DataFrame({
+            "entry": self.run_entry, "name": [self.entry_names[i] for i in self.run_entry],
+            "seed": self.run_seed, **last, "seconds": self.run_seconds,
+        })
+
+    def curve(self, arch: Arch | str, name: str = "valid_acc", seed: int | None = None) -> np.ndarray:
+        """The per-epoch curve ``name`` (one of CURVES) of ``arch``, shape (epochs,)."""
+        if name not in CURVES:
+            raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVES)}")
+        i = self.entry(arch)
+        if seed is None:
+            return self._mean[name][i].copy()
+        return self.curves[name][self._row[(i, seed)]].copy() if (i, seed) in self._row else self.query(
+            arch, seed=seed)  # raises the explanatory error
+
+    # ---- constructors --------------------------------------------------------------------
+    @classmethod
+    def from_runs(cls, records: list[dict], meta: dict | None = None, **kwargs) -> "TabularBenchmark":
+        """From build records (``naskit.bench.build``): entries are canonical classes, and every
+        member cell of a trained class maps to it."""
+        from naskit.bench.protocol import class_representatives
+
+        space = NB201Space()
+        keys = sorted({r["key"] for r in records})
+        index = {k: i for i, k in enumerate(keys)}
+        entry_of_cell = np.full(len(space), -1, np.int32)
+        for cell in space:
+            entry_of_cell[cell.index] = index.get(space.canonical(cell), -1)
+        reps = class_representatives(space)
+        table = _runs_to_arrays(records, [index[r["key"]] for r in records], len(keys))
+        names = [str(reps[k]) for k in keys]
+        return cls(entry_of_cell=entry_of_cell, entry_names=names, meta=dict(meta or {}, keys=keys),
+                   **table, **kwargs)
+
+    @classmethod
+    def from_table(cls, df: pd.DataFrame, **kwargs) -> "TabularBenchmark":
+        """Wrap a user's table keyed by NB201 arch strings (e.g. an export of NATS-Bench).
+
+        Required columns: ``arch``, ``valid_acc``, ``test_acc`` (fractions in [0, 1]).
+        Optional: ``seed`` (default 0), ``epoch`` (long format, 1..E; default: one fidelity),
+        ``train_loss``, ``valid_loss``, ``params``, ``flops`` (forward FLOPs of one example),
+        ``train_flops`` and ``train_seconds`` (of the whole run).
+        Each arch is its own entry: no isomorphism merging is assumed.
+        """
+        missing = [c for c in ("arch", "valid_acc", "test_acc") if c not in df.columns]
+        if missing:
+            raise ValueError(f"table is missing required column(s) {missing}; it has {list(df.columns)}")
+        df = df.copy()
+        df["seed"] = df["seed"] if "seed" in df else 0
+        df["epoch"] = df["epoch"] if "epoch" in df else 1
+        bad = ~df["epoch"].between(1, None)
+        if bad.any():
+            raise ValueError(f"epoch values must be >= 1, got {sorted(df.loc[bad, 'epoch'].unique())[:5]}")
+        archs = {}
+        for text in df["arch"].unique():
+            try:
+                archs[text] = parse(text)
+            except ValueError as exc:
+                raise ValueError(f"table row with arch {text!r}: {exc}") from None
+        names = list(archs)
+        index = {a: i for i, a in enumerate(names)}
+        entry_of_cell = np.full(len(NB201Space()), -1, np.int32)
+        for text, arch in archs.items():
+            entry_of_cell[arch.index] = index[text]
+        epochs = int(df["epoch"].max())
+        records = []
+        for (text, seed), group in df.groupby(["arch", "seed"], sort=False):
+            rec = {"seed": int(seed)}
+            for name in CURVES:
+                curve = np.full(epochs, np.nan)
+                if name in group:
+                    curve[group["epoch"].to_numpy() - 1] = group[name].to_numpy(float)
+                rec[name] = curve
+            first = group.iloc[0]
+            rec["params"] = int(first.get("params", 0))
+            rec["forward_flops"] = int(first.get("flops", 0))
+            rec["train_flops"] = int(first.get("train_flops", 0))
+            rec["eval_flops"] = 0
+            rec["wall_seconds"] = float(first.get("train_seconds", np.nan))
+            records.append((index[text], rec))
+        table = _runs_to_arrays([r for _, r in records], [i for i, _ in records], len(names), epochs)
+        return cls(entry_of_cell=entry_of_cell, entry_names=names, meta={"source": "from_table"},
+                   **table, **kwargs)
+
+
+def _as_arch(arch) -> Arch:
+    if isinstance(arch, Arch):
+        return arch
+    if isinstance(arch, str):
+        return parse(arch)
+    raise ValueError(f"expected an Arch or an NB201 string, got {type(arch).__name__}")
+
+
+def _runs_to_arrays(records, entries, n_entries, epochs=None) -> dict:
+    epochs = epochs or max(len(r["valid_acc"]) for r in records)
+    curves = {k: np.full((len(records), epochs), np.nan) for k in CURVES}
+    for row, rec in enumerate(records):
+        for k in CURVES:
+            values = np.asarray(rec.get(k, []), np.float64)[:epochs]
+            curves[k][row, :len(values)] = values
+    per_entry = {k: np.zeros(n_entries, np.int64) for k in ("params", "forward_flops", "train_flops", "eval_flops")}
+    for entry, rec in zip(entries, records):
+        for k in per_entry:
+            per_entry[k][entry] = max(per_entry[k][entry], int(rec.get(k, 0)))
+    return dict(
+        run_entry=np.asarray(entries, np.int32), run_seed=np.asarray([r["seed"] for r in records], np.int32),
+        curves=curves, run_seconds=np.asarray([r.get("wall_seconds", np.nan) for r in records], np.float64),
+        **per_entry,
+    )
+
+
+def _mean_by_entry(values: np.ndarray, entries: np.ndarray, n: int) -> np.ndarray:
+    """Mean over the runs of each entry, ignoring NaN (a diverged seed); NaN where none."""
+    total = np.zeros((n, values.shape[1]))
+    count = np.zeros((n, values.shape[1]))
+    finite = np.isfinite(values)
+    np.add.at(total, entries, np.where(finite, values, 0.0))
+    np.add.at(count, entries, finite)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count
+
+
+def _last_finite(row: np.ndarray) -> float:
+    finite = row[np.isfinite(row)]
+    return float(finite[-1]) if len(finite) else float("nan")

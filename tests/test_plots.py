@@ -1,0 +1,94 @@
+"""The lesson figures: what they draw and how their axes are labelled (Agg backend, no display)."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.patches import FancyArrowPatch
+
+from naskit import plots
+from naskit.network import live_edges
+from naskit.space import EDGES, OPS, NB201Space, parse
+from naskit.train import TrainResult
+
+matplotlib.use("Agg")  # headless: no display needed
+
+# Node 2 gets nothing from the input, so edge 2 -> 3 (index 5) is dead though its op is real.
+DEAD_CELL = parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_draw_cell_draws_six_labelled_edges():
+    ax = plots.draw_cell(DEAD_CELL)
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == len(EDGES) == 6
+    assert plots.cell_edge_patches(ax) == sorted(arrows, key=lambda p: int(p.get_gid().split()[1]))
+    labels = [p.get_label() for p in plots.cell_edge_patches(ax)]
+    assert labels[0] == "node 0 → node 1: nor_conv_3x3"
+    assert labels[5] == "node 2 → node 3: avg_pool_3x3"
+    texts = {t.get_text() for t in ax.texts}
+    assert {"input", "output", "0", "3", "conv3x3", "skip", "pool3x3", "none"} <= texts
+    legend = [t.get_text() for t in ax.figure.axes[-1].get_legend().get_texts()]
+    assert legend == [*OPS, "dead edge"]
+
+
+def test_draw_cell_styles_none_dead_and_live_edges():
+    assert 5 not in live_edges(DEAD_CELL)
+    arrows = plots.cell_edge_patches(plots.draw_cell(DEAD_CELL, highlight=[4]))
+    assert arrows[1].get_linestyle() == "--"  # none
+    assert matplotlib.colors.to_hex(arrows[5].get_edgecolor()) == plots.DEAD_COLOR  # dead pool
+    assert matplotlib.colors.to_hex(arrows[0].get_edgecolor()) == plots.OP_COLORS["nor_conv_3x3"]
+    assert arrows[4].get_linewidth() > arrows[0].get_linewidth()  # highlighted
+
+
+def test_draw_cell_uses_the_given_axes():
+    _fig, axes = plt.subplots(1, 2)
+    assert plots.draw_cell(DEAD_CELL, ax=axes[1], title="t", legend=False) is axes[1]
+    assert axes[1].get_title() == "t" and not axes[0].patches and axes[1].get_legend() is None
+
+
+def _result(epochs=3):
+    return TrainResult(arch=str(DEAD_CELL), seed=0, epochs=epochs, train_loss=[2.0, 1.5, 1.2][:epochs],
+                       valid_acc=[0.3, 0.5, 0.6][:epochs], test_acc=[0.28, 0.49, 0.61][:epochs],
+                       params=1000, forward_flops=5000)
+
+
+def test_learning_curve_labels_units_and_plots_percent():
+    ax = plots.plot_learning_curve(_result())
+    loss_ax = ax.figure.axes[-1]
+    assert ax.get_xlabel() == "epoch"
+    assert ax.get_ylabel() == "accuracy (%)"
+    assert "loss" in loss_ax.get_ylabel()
+    valid = ax.get_lines()[0]
+    assert list(valid.get_xdata()) == [1, 2, 3]
+    assert list(valid.get_ydata()) == pytest.approx([30, 50, 60])
+    assert list(loss_ax.get_lines()[0].get_ydata()) == [2.0, 1.5, 1.2]
+
+
+def test_learning_curve_takes_many_results_and_dicts():
+    ax = plots.plot_learning_curve([_result(), _result(2).to_dict()], labels=["a", "b"])
+    assert len(ax.get_lines()) == 4 and len(ax.figure.axes[-1].get_lines()) == 2
+    legend = [t.get_text() for t in ax.figure.axes[-1].get_legend().get_texts()]
+    assert legend == ["a", "b", "valid acc", "test acc", "train loss"]
+    assert ax.get_xlim() == (0.5, 3.5)
+
+
+def test_small_helpers_label_their_axes():
+    ax = plots.plot_space_counts({"all": 15625, "unique": 6466})
+    assert [t.get_text() for t in ax.texts] == ["15,625", "6,466"]
+    assert plots.plot_cost_histogram([1, 2, 3], "forward_flops").get_xlabel().startswith("forward FLOPs")
+    ax = plots.plot_encoding(NB201Space().encode(DEAD_CELL))
+    assert ax.get_images()[0].get_array().sum() == 6
+    ax = plots.plot_accuracy_vs_cost([_result(), _result(2)], cost="params")
+    assert ax.get_ylabel() == "final validation accuracy (%)"
+    assert plots.edge_label(3) == "node 0 → node 3"
+
+
+def test_learning_curve_ticks_whole_epochs_even_for_one_epoch():
+    ax = plots.plot_learning_curve(_result(1))
+    ax.figure.canvas.draw()
+    assert [t for t in ax.get_xticks() if 0.5 <= t <= 1.5] == [1.0]
