@@ -1,7 +1,11 @@
 """naskit: learn Neural Architecture Search by doing it, with its cost and reproducibility measured."""
 
+from naskit.bench.store import load_benchmark
+from naskit.bench.table import TabularBenchmark
+from naskit.cost import Cost, EnergyEstimate, Stopwatch, estimate_energy, measure_energy
 from naskit.data import Dataset, available_datasets, load_dataset
 from naskit.network import NetworkConfig, build_model
+from naskit.repro import deterministic, load_manifest, manifest, seed_everything, write_manifest
 from naskit.space import OPS, Arch, NB201Space
 from naskit.train import TrainConfig, TrainResult, train
 
@@ -9,5 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OPS", "Arch", "NB201Space", "NetworkConfig", "build_model", "Dataset", "load_dataset",
-    "available_datasets", "TrainConfig", "TrainResult", "train", "__version__",
+    "available_datasets", "TrainConfig", "TrainResult", "train", "Cost", "EnergyEstimate", "Stopwatch",
+    "estimate_energy", "measure_energy", "deterministic", "load_manifest", "manifest", "seed_everything",
+    "write_manifest", "TabularBenchmark", "load_benchmark", "__version__",
 ]

@@ -102,6 +102,7 @@ def build(
 
         executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
     out = folder / f"runs-{platform.node() or 'host'}-{shard[0]}of{shard[1]}.jsonl"
+    _end_cut_line(out)
     window = 4 * (workers or os.cpu_count() or 1)  # jobs in flight: bounded, so Ctrl-C loses few
     try:
         with open(out, "a", encoding="utf-8") as f, tqdm(total=len(todo), disable=not progress,
@@ -118,6 +119,16 @@ def build(
         if own:
             executor.shutdown(wait=False, cancel_futures=True)
     return written
+
+
+def _end_cut_line(path: Path) -> None:
+    """After a crash mid-write, end the cut-off last line so the next record starts clean
+    (``read_runs`` ignores the broken line; its job is simply run again)."""
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb+") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
 
 
 def _drain(running, f, bar, when) -> tuple[set, int]:

@@ -39,10 +39,37 @@ def bench_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_pack(args: argparse.Namespace) -> int:
+    from naskit.bench.pack import pack_runs
+
+    path, summary = pack_runs(args.folder, args.out, args.datasheet)
+    print(f"packed {summary['runs']:,} runs ({summary['classes_trained']:,} classes, "
+          f"{summary['cells_queryable']:,} cells) into {path}; datasheet {args.datasheet}")
+    return 0
+
+
+def bench_verify(args: argparse.Namespace) -> int:
+    from naskit.bench.store import load_benchmark
+    from naskit.bench.verify import verify
+
+    rows = verify(load_benchmark(args.path), args.sample, seed=args.seed, workers=args.workers)
+    for r in rows:
+        status = "match" if r["match"] else "MISMATCH"
+        va, ta = r["valid_acc"], r["test_acc"]
+        print(f"{status:9s} seed {r['seed']}  valid {va['recorded']} -> {va['recomputed']}  "
+              f"test {ta['recorded']} -> {ta['recomputed']}  {r['arch']}")
+        for name in ("valid_acc", "test_acc", "train_loss", "valid_loss"):
+            if r[name]["first_difference_epoch"] is not None:
+                print(f"          {name} differs from epoch {r[name]['first_difference_epoch']}")
+    bad = sum(not r["match"] for r in rows)
+    print(f"{len(rows) - bad} of {len(rows)} re-trained runs match their records exactly")
+    return 1 if bad else 0
+
+
 def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``naskit bench build``."""
+    """Register ``naskit bench build``, ``pack`` and ``verify``."""
     bench = subparsers.add_parser("bench", help="build or check the tabular benchmark")
-    commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build}")
+    commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build,pack,verify}")
     build = commands.add_parser("build", help="train the benchmark's runs (resumable: run again to continue)")
     build.add_argument("--folder", type=Path, default=RUNS_DIR, help=f"shard folder (default: {RUNS_DIR})")
     build.add_argument("--workers", type=int, default=None, help="processes, one thread each (default: all cores)")
@@ -50,3 +77,16 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--limit", type=int, default=None, help="stop after this many runs")
     build.add_argument("--dask", default=None, metavar="ADDRESS", help="run on a Dask scheduler instead")
     build.set_defaults(func=bench_build)
+
+    pack = commands.add_parser("pack", help="pack the build records into data/ and write the datasheet")
+    pack.add_argument("--folder", type=Path, default=RUNS_DIR, help=f"shard folder (default: {RUNS_DIR})")
+    pack.add_argument("--out", type=Path, default=DATA_DIR / "nb201_mnist1d.npz")
+    pack.add_argument("--datasheet", type=Path, default=DATA_DIR / "README.md")
+    pack.set_defaults(func=bench_pack)
+
+    check = commands.add_parser("verify", help="re-train random table rows and compare with their records")
+    check.add_argument("--sample", type=int, default=3, help="how many runs to re-train (default 3)")
+    check.add_argument("--seed", type=int, default=0, help="which runs are drawn")
+    check.add_argument("--workers", type=int, default=1)
+    check.add_argument("--path", type=Path, default=None, help="packed table (default: the shipped one)")
+    check.set_defaults(func=bench_verify)

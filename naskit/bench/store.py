@@ -57,7 +57,9 @@ def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
         "params": bench.params, "forward_flops": bench.forward_flops,
         "train_flops": bench.train_flops, "eval_flops": bench.eval_flops,
         **{f"curve_{k}": v for k, v in bench.curves.items()},
-        "meta": np.array(json.dumps(dict(bench.meta, format=FORMAT), sort_keys=True)),
+        # the clock rate travels with the table, so a loaded table charges what the packed one did
+        "meta": np.array(json.dumps(dict(bench.meta, format=FORMAT, flops_per_second=bench.flops_per_second),
+                                    sort_keys=True)),
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -85,7 +87,10 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
     checksum = path.with_name(path.name + ".sha256")
     if not checksum.exists():
         raise FileNotFoundError(f"missing checksum file {checksum}: cannot tell whether {path.name} is intact")
-    expected = checksum.read_text().split()[0]
+    recorded = checksum.read_text().split()
+    if not recorded:
+        raise ValueError(f"checksum file {checksum} is empty: cannot tell whether {path.name} is intact")
+    expected = recorded[0]
     actual = sha256_file(path)
     if actual != expected:
         raise ValueError(f"{path} is corrupted or truncated: sha256 {actual[:16]}… but {checksum.name} "

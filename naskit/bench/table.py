@@ -30,7 +30,7 @@ from naskit.space import Arch, NB201Space, parse
 CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
 # FLOP rate of the simulated clock: a round figure near what the benchmark build achieved
 # per core (see data/README.md), so simulated seconds read like CPU-seconds on this machine.
-DEFAULT_FLOPS_PER_SECOND = 5e9
+DEFAULT_FLOPS_PER_SECOND = 7e9
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ class TabularBenchmark:
     def _epoch(self, epoch: int | None) -> int:
         if epoch is None:
             return self.epochs
-        if not isinstance(epoch, (int, np.integer)) or not 1 <= epoch <= self.epochs:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 1 <= epoch <= self.epochs:
             raise ValueError(f"epoch must be an integer in 1..{self.epochs} for this table, got {epoch!r}")
         return int(epoch)
 
@@ -225,25 +225,30 @@ class TabularBenchmark:
         if missing:
             raise ValueError(f"table is missing required column(s) {missing}; it has {list(df.columns)}")
         df = df.copy()
-        df["seed"] = df["seed"] if "seed" in df else 0
-        df["epoch"] = df["epoch"] if "epoch" in df else 1
-        bad = ~df["epoch"].between(1, None)
-        if bad.any():
-            raise ValueError(f"epoch values must be >= 1, got {sorted(df.loc[bad, 'epoch'].unique())[:5]}")
-        archs = {}
+        df["seed"] = _whole_numbers(df["seed"] if "seed" in df else pd.Series(0, df.index), "seed")
+        df["epoch"] = _whole_numbers(df["epoch"] if "epoch" in df else pd.Series(1, df.index), "epoch", 1)
+        arch_of_text = {}
         for text in df["arch"].unique():
             try:
-                archs[text] = parse(text)
+                arch_of_text[text] = parse(text)
             except ValueError as exc:
                 raise ValueError(f"table row with arch {text!r}: {exc}") from None
-        names = list(archs)
-        index = {a: i for i, a in enumerate(names)}
+        # entries are keyed by the cell, so two spellings of one cell share an entry
+        archs = list(dict.fromkeys(arch_of_text.values()))
+        index = {a: i for i, a in enumerate(archs)}
+        df["_entry"] = df["arch"].map(lambda text: index[arch_of_text[text]])
+        dup = df.duplicated(["_entry", "seed", "epoch"])
+        if dup.any():
+            arch, seed, epoch = df.loc[dup, ["arch", "seed", "epoch"]].iloc[0]
+            raise ValueError(f"table has {int(dup.sum())} duplicate (arch, seed, epoch) row(s), "
+                             f"e.g. {arch!r} seed {seed} epoch {epoch}; keep one row per run and epoch")
+        names = [str(a) for a in archs]
         entry_of_cell = np.full(len(NB201Space()), -1, np.int32)
-        for text, arch in archs.items():
-            entry_of_cell[arch.index] = index[text]
+        for arch, i in index.items():
+            entry_of_cell[arch.index] = i
         epochs = int(df["epoch"].max())
         records = []
-        for (text, seed), group in df.groupby(["arch", "seed"], sort=False):
+        for (entry, seed), group in df.groupby(["_entry", "seed"], sort=False):
             rec = {"seed": int(seed)}
             for name in CURVES:
                 curve = np.full(epochs, np.nan)
@@ -256,7 +261,7 @@ class TabularBenchmark:
             rec["train_flops"] = int(first.get("train_flops", 0))
             rec["eval_flops"] = 0
             rec["wall_seconds"] = float(first.get("train_seconds", np.nan))
-            records.append((index[text], rec))
+            records.append((entry, rec))
         table = _runs_to_arrays([r for _, r in records], [i for i, _ in records], len(names), epochs)
         return cls(entry_of_cell=entry_of_cell, entry_names=names, meta={"source": "from_table"},
                    **table, **kwargs)
@@ -268,6 +273,18 @@ def _as_arch(arch) -> Arch:
     if isinstance(arch, str):
         return parse(arch)
     raise ValueError(f"expected an Arch or an NB201 string, got {type(arch).__name__}")
+
+
+def _whole_numbers(column: pd.Series, name: str, minimum: int | None = None) -> pd.Series:
+    """``column`` as int64, or a ValueError naming the values that are not whole numbers >= minimum."""
+    values = pd.to_numeric(column, errors="coerce")
+    bad = values.isna() | (values != values.round())
+    if minimum is not None:
+        bad |= values < minimum
+    if bad.any():
+        need = "whole numbers" + (f" >= {minimum}" if minimum is not None else "")
+        raise ValueError(f"{name} values must be {need}, got {column[bad].unique()[:5].tolist()}")
+    return values.astype(np.int64)
 
 
 def _runs_to_arrays(records, entries, n_entries, epochs=None) -> dict:

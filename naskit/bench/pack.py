@@ -1,0 +1,62 @@
+"""Turn build records into the shipped table and its datasheet, with provenance in ``meta``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from naskit.bench.build import read_runs
+from naskit.bench.datasheet import render, summarize
+from naskit.bench.protocol import BenchProtocol, plan
+from naskit.bench.store import atomic_write_bytes, pack
+from naskit.bench.table import TabularBenchmark
+
+
+def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
+    """Protocol, dataset, environment and build statistics recorded with the table."""
+    from naskit.data import load_dataset
+    from naskit.repro import manifest
+
+    cpu = np.array([r["cpu_seconds"] for r in records])
+    flops = np.array([r["train_flops"] + r["eval_flops"] for r in records], dtype=float)
+    data = load_dataset(protocol.dataset)
+    return {
+        "protocol": protocol.to_dict(),
+        "dataset": data.summary(),
+        "manifest": manifest(seeds={"plan": protocol.plan_seed, "train": list(protocol.seeds)}, dataset=data),
+        "build": {
+            "planned_runs": len(plan(protocol)),
+            "runs": len(records),
+            "cpu_seconds": float(cpu.sum()),
+            "cpu_seconds_per_run": float(cpu.mean()),
+            "wall_seconds_per_run": float(np.mean([r["wall_seconds"] for r in records])),
+            "achieved_gflops": float(flops.sum() / cpu.sum() / 1e9),
+            "hosts": sorted({r["host"] for r in records}),
+            "threads": sorted({r["threads"] for r in records}),
+            "torch": sorted({r["torch"] for r in records}),
+            "statuses": {s: sum(r["status"] == s for r in records) for s in {r["status"] for r in records}},
+        },
+    }
+
+
+def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None = None,
+              protocol: BenchProtocol | None = None):
+    """Pack every record in ``folder`` into ``out`` (+ ``.sha256``) and write the datasheet.
+
+    ``protocol`` is the one the records were built with (default: ``BenchProtocol()``, as
+    ``naskit bench build`` uses); it is recorded in the table, and ``verify`` re-trains with it.
+    """
+    records = read_runs(folder)
+    if not records:
+        raise ValueError(f"no build records in {folder}; run `naskit bench build` first")
+    protocol = protocol or BenchProtocol()
+    epochs = sorted({len(r["valid_acc"]) for r in records if r["status"] == "ok"})
+    if epochs and epochs != [protocol.train.epochs]:
+        raise ValueError(f"the records in {folder} ran {epochs} epochs but the protocol trains "
+                         f"{protocol.train.epochs}; pass the protocol they were built with")
+    bench = TabularBenchmark.from_runs(records, meta=build_meta(records, protocol))
+    path = pack(bench, out)
+    if datasheet is not None:
+        atomic_write_bytes(datasheet, render(bench).encode())
+    return path, summarize(bench)

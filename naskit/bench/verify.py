@@ -1,0 +1,73 @@
+"""``naskit bench verify``: re-train table rows with the recorded protocol and compare exactly.
+
+On the machine and thread count that built a row, naskit's trainer is deterministic, so a
+re-trained row must match its record bit for bit. Anything else means the code, the
+libraries, the data or the hardware changed: the manifest diff says which.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+
+import numpy as np
+
+from naskit.bench.build import train_job
+from naskit.bench.protocol import BenchProtocol, Job
+from naskit.bench.table import CURVES, TabularBenchmark
+
+
+def check_protocol(bench: TabularBenchmark, protocol: BenchProtocol) -> None:
+    """Raise when the table was built with another protocol than ``protocol``."""
+    current = json.loads(json.dumps(protocol.to_dict()))
+    recorded = json.loads(json.dumps(bench.meta.get("protocol")))  # tuples -> lists, as in a packed file
+    if recorded != current:
+        raise ValueError(f"the table was built with protocol {recorded}, not the current {current}; "
+                         "verify with the naskit version recorded in its datasheet")
+
+
+def verify(bench: TabularBenchmark, sample: int, seed: int = 0, workers: int = 1) -> list[dict]:
+    """Re-train ``sample`` random runs of ``bench`` and compare every per-epoch value.
+
+    Returns one dict per run: arch, seed, ``match`` and, per curve, the recorded and the
+    recomputed final values (and the first epoch that differs, if any).
+    """
+    protocol = BenchProtocol()
+    check_protocol(bench, protocol)
+    if not 1 <= sample <= len(bench.run_entry):
+        raise ValueError(f"--sample must be in 1..{len(bench.run_entry)}, got {sample}")
+    rows = np.random.default_rng(seed).choice(len(bench.run_entry), size=sample, replace=False)
+    keys = bench.meta["keys"]
+    jobs = [Job(keys[bench.run_entry[r]], bench.entry_names[bench.run_entry[r]], int(bench.run_seed[r]))
+            for r in rows]
+    ctx = multiprocessing.get_context("spawn")  # fresh processes, as in the build
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        records = list(pool.map(train_job, jobs, [protocol] * len(jobs)))
+    return [_compare(bench, int(r), rec) for r, rec in zip(rows, records)]
+
+
+def _compare(bench: TabularBenchmark, row: int, rec: dict) -> dict:
+    out = {"arch": rec["arch"], "seed": rec["seed"], "match": True}
+    for name in CURVES:
+        stored = bench.curves[name][row]  # (E,), NaN-padded after a run that stopped early
+        recomputed = np.asarray(rec[name], dtype=np.float64)
+        n = len(recomputed)
+        # a diverged run records a NaN loss itself: NaN equals NaN here, and the padding must be NaN
+        same = (n <= len(stored) and bool(np.array_equal(stored[:n], recomputed, equal_nan=True))
+                and bool(np.isnan(stored[n:]).all()))
+        recorded = stored[np.isfinite(stored)]
+        out[name] = {
+            "recorded": float(recorded[-1]) if len(recorded) else None,
+            "recomputed": float(recomputed[-1]) if len(recomputed) else None,
+            "first_difference_epoch": None if same else _first_difference(stored, recomputed),
+        }
+        out["match"] &= same
+    return out
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> int:
+    for e, (x, y) in enumerate(zip(a, b), start=1):
+        if x != y and not (np.isnan(x) and np.isnan(y)):
+            return e
+    return min(len(a), len(b)) + 1

@@ -1,0 +1,538 @@
+"""Tests for naskit.bench: the tabular benchmark, its file, its build plan, build, verify, datasheet.
+
+Everything runs on tiny hand-made fixtures (a few classes, 3 epochs), never on the shipped
+table, and checks against references computed here: pandas group means for the seed means,
+``NB201Space().canonical`` for class membership, scipy's ``spearmanr``/``kendalltau`` for the
+datasheet, the known 6,466 canonical classes of NAS-Bench-201 (Dong & Yang, ICLR 2020) for the
+plan. The build tests train 4 two-channel, one-epoch networks (a few seconds).
+"""
+
+import concurrent.futures as cf
+import itertools
+import json
+import math
+from collections import Counter, defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+import naskit
+from naskit.bench import verify as verify_module
+from naskit.bench.build import RECORD_FIELDS, build, pending_jobs, read_runs
+from naskit.bench.cli import _shard
+from naskit.bench.datasheet import rank_correlation_by_epoch, render, seed_study, summarize
+from naskit.bench.pack import pack_runs
+from naskit.bench.protocol import BenchProtocol, class_representatives, multi_seed_subset, plan, stratum
+from naskit.bench.store import pack
+from naskit.bench.table import DEFAULT_FLOPS_PER_SECOND, TabularBenchmark
+from naskit.bench.verify import _compare, check_protocol, verify
+from naskit.network import NetworkConfig
+from naskit.space import NB201Space, parse
+from naskit.train import TrainConfig
+
+SPACE = NB201Space()
+E = 3  # epochs of the hand-made fixtures
+TINY = BenchProtocol(network=NetworkConfig(channels=2), train=TrainConfig(epochs=1, threads=1),
+                     multi_seed_classes=2)
+
+
+@pytest.fixture(scope="module")
+def members() -> dict[str, list]:
+    """Reference classes: canonical key -> member cells, straight from ``NB201Space().canonical``."""
+    groups = defaultdict(list)
+    for cell in SPACE:
+        groups[SPACE.canonical(cell)].append(cell)
+    return groups
+
+
+# --- from_table: a user's long-format table --------------------------------------------------------
+TABLE_ARCHS = [
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+    "|nor_conv_1x1~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_3x3~2|",
+    "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|skip_connect~1|none~2|",
+    "|skip_connect~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|",
+]
+NOT_IN_TABLE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+
+
+@pytest.fixture(scope="module")
+def long_table() -> pd.DataFrame:
+    """4 archs x 2 seeds x 3 epochs, one row per (arch, seed, epoch), random curves."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, arch in enumerate(TABLE_ARCHS):
+        for seed in (0, 1):
+            acc = np.sort(rng.uniform(0.1, 0.95, (2, E)), axis=1)
+            loss = np.sort(rng.uniform(0.1, 2.5, (2, E)), axis=1)[:, ::-1]
+            for e in range(E):
+                rows.append({"arch": arch, "seed": seed, "epoch": e + 1, "valid_acc": acc[0, e],
+                             "test_acc": acc[1, e], "train_loss": loss[0, e], "valid_loss": loss[1, e],
+                             "params": 1000 * (i + 1), "flops": 5000 * (i + 1),
+                             "train_flops": 10**9 * (i + 1), "train_seconds": 2.0 + i + seed})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def table_bench(long_table) -> TabularBenchmark:
+    return TabularBenchmark.from_table(long_table)
+
+
+def test_from_table_docstring_example_one_fidelity():
+    arch = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"
+    bench = TabularBenchmark.from_table(pd.DataFrame({"arch": [arch], "valid_acc": [0.9], "test_acc": [0.89]}))
+    assert bench.epochs == 1 and bench.seeds == [0]
+    assert bench.query(arch).test_acc == 0.89
+
+
+def test_query_default_is_the_seed_mean_at_the_last_epoch(table_bench, long_table):
+    last = long_table[long_table.epoch == E].groupby("arch")[["valid_acc", "test_acc", "train_loss",
+                                                               "valid_loss"]].mean()
+    for arch, ref in last.iterrows():
+        q = table_bench.query(arch)
+        assert q.epoch == E and q.seed is None
+        for name in ref.index:
+            assert getattr(q, name) == pytest.approx(ref[name], abs=1e-15)
+
+
+def test_query_with_epoch_and_seed_is_the_exact_row(table_bench, long_table):
+    for arch in TABLE_ARCHS:
+        row = long_table[(long_table.arch == arch) & (long_table.epoch == 2) & (long_table.seed == 1)].iloc[0]
+        for query in (table_bench.query(arch, epoch=2, seed=1), table_bench.query(parse(arch), epoch=2, seed=1)):
+            assert query.arch == parse(arch) and (query.epoch, query.seed) == (2, 1)
+            assert (query.valid_acc, query.test_acc) == (row.valid_acc, row.test_acc)
+            assert (query.train_loss, query.valid_loss) == (row.train_loss, row.valid_loss)
+            assert query.measured_seconds == pytest.approx(row.train_seconds * 2 / E)
+    assert table_bench.query(TABLE_ARCHS[0]) == table_bench.query(parse(TABLE_ARCHS[0]))
+
+
+@pytest.mark.parametrize("epoch", [E + 1, 0, -1, 2.0, "2", True])
+def test_bad_epoch_names_the_allowed_range(table_bench, epoch):
+    with pytest.raises(ValueError, match=r"1\.\.3"):
+        table_bench.query(TABLE_ARCHS[0], epoch=epoch)
+    with pytest.raises(ValueError, match=r"1\.\.3"):
+        table_bench.to_frame(epoch=epoch)
+
+
+def test_unknown_seed_lists_the_archs_seeds(table_bench):
+    with pytest.raises(ValueError, match=r"seed 7.*\[0, 1\]"):
+        table_bench.query(TABLE_ARCHS[1], seed=7)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        table_bench.curve(TABLE_ARCHS[1], seed=7)
+
+
+def test_arch_not_in_table_is_an_error(table_bench):
+    with pytest.raises(ValueError, match="not in this table"):
+        table_bench.query(NOT_IN_TABLE)
+    with pytest.raises(ValueError, match="expected an Arch or an NB201 string"):
+        table_bench.query(42)
+
+
+def test_malformed_arch_in_table_is_named(long_table):
+    bad = long_table.copy()
+    bad.loc[3, "arch"] = "|nor_conv_3x3~0|+|conv_5x5~0|none~1|+|none~0|none~1|none~2|"
+    with pytest.raises(ValueError, match=r"conv_5x5~0.*unknown op 'conv_5x5'"):
+        TabularBenchmark.from_table(bad)
+
+
+def test_missing_required_columns_are_named(long_table):
+    with pytest.raises(ValueError, match=r"\['valid_acc', 'test_acc'\]"):
+        TabularBenchmark.from_table(long_table.drop(columns=["valid_acc", "test_acc"]))
+
+
+@pytest.mark.parametrize("epoch", [0, 1.5, np.nan])
+def test_bad_epoch_column_is_named(long_table, epoch):
+    bad = long_table.astype({"epoch": float})
+    bad.loc[0, "epoch"] = epoch
+    with pytest.raises(ValueError, match="epoch values must be whole numbers >= 1"):
+        TabularBenchmark.from_table(bad)
+
+
+def test_duplicate_rows_are_an_error_and_spellings_of_one_cell_merge(long_table):
+    with pytest.raises(ValueError, match="duplicate"):
+        TabularBenchmark.from_table(pd.concat([long_table, long_table.iloc[:1]]))
+    respelled = long_table.copy()
+    respelled.loc[respelled.seed == 1, "arch"] = "  " + respelled.loc[respelled.seed == 1, "arch"]
+    bench = TabularBenchmark.from_table(respelled)
+    assert len(bench) == len(TABLE_ARCHS) and bench.seeds == [0, 1]
+    assert bench.query(TABLE_ARCHS[0], seed=1) == TabularBenchmark.from_table(long_table).query(
+        TABLE_ARCHS[0], seed=1)
+
+
+def test_to_frame_has_one_row_per_arch_equal_to_single_queries(table_bench):
+    for epoch in (None, 2):
+        frame = table_bench.to_frame(epoch)
+        assert sorted(frame.index) == sorted(parse(a).index for a in TABLE_ARCHS)
+        for cell, row in frame.iterrows():
+            q = table_bench.query(row.arch, epoch)
+            assert row.arch == str(q.arch) and cell == q.arch.index and row.n_seeds == 2
+            for name in ("valid_acc", "test_acc", "train_loss", "valid_loss", "params", "forward_flops",
+                         "train_flops"):
+                assert row[name] == getattr(q, name), name
+            assert row.sim_seconds == pytest.approx(q.sim_seconds)
+
+
+def test_curve_is_the_seed_mean_or_one_seed(table_bench, long_table):
+    mean = long_table.groupby(["arch", "epoch"])["valid_acc"].mean()
+    for arch in TABLE_ARCHS:
+        np.testing.assert_allclose(table_bench.curve(arch), mean[arch].to_numpy(), rtol=0, atol=1e-15)
+        one = long_table[(long_table.arch == arch) & (long_table.seed == 0)].sort_values("epoch")
+        np.testing.assert_array_equal(table_bench.curve(arch, "test_acc", seed=0), one.test_acc)
+    with pytest.raises(ValueError, match="unknown curve 'accuracy'"):
+        table_bench.curve(TABLE_ARCHS[0], "accuracy")
+
+
+def test_contains_and_len(table_bench):
+    assert len(table_bench) == 4
+    assert all(a in table_bench and parse(a) in table_bench for a in TABLE_ARCHS)
+    assert NOT_IN_TABLE not in table_bench and parse(NOT_IN_TABLE) not in table_bench
+
+
+# --- from_runs: build records, one entry per canonical class ------------------------------------
+RUN_ARCHS = {  # an arch of each class -> the seeds it was trained with; seed 1 of B diverged
+    "A": ("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|", (0, 1, 2)),  # 275 members
+    "B": ("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|nor_conv_3x3~1|skip_connect~2|", (0, 1)),
+    "C": ("|skip_connect~0|+|skip_connect~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_3x3~1|skip_connect~2|",
+          (0,)),
+    "D": ("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|",
+          (0, 1, 2)),
+    "E": ("|avg_pool_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|",
+          (0, 1, 2)),
+}
+
+
+def make_record(key: str, arch: str, seed: int, rng, flops: int, diverge_at: int | None = None) -> dict:
+    """A record shaped like ``build.train_job``'s; a diverged run stops after a NaN training loss."""
+    acc = np.sort(rng.uniform(0.1, 0.95, (2, E)), axis=1).round(3)
+    loss = np.sort(rng.uniform(0.1, 2.5, (2, E)), axis=1)[:, ::-1]
+    ran = E if diverge_at is None else diverge_at - 1
+    train_loss = loss[0, :ran].tolist() + ([] if diverge_at is None else [float("nan")])
+    record = {
+        "key": key, "arch": arch, "seed": seed, "status": "ok" if diverge_at is None else "diverged",
+        "error": "", "train_loss": train_loss, "valid_acc": acc[0, :ran].tolist(),
+        "test_acc": acc[1, :ran].tolist(), "valid_loss": loss[1, :ran].tolist(), "params": flops // 100,
+        "forward_flops": flops, "train_flops": flops * 3000 * E, "eval_flops": flops * 2000 * E,
+        "wall_seconds": 1.0 + seed, "cpu_seconds": 0.9 + seed, "threads": 1, "host": "test", "torch": "x",
+    }
+    assert tuple(sorted(record)) == tuple(sorted(RECORD_FIELDS))
+    return record
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    rng = np.random.default_rng(1)
+    reps = class_representatives(SPACE)
+    out = []
+    for i, (name, (arch, seeds)) in enumerate(RUN_ARCHS.items()):
+        key = SPACE.canonical(parse(arch))
+        for seed in seeds:
+            diverged = 3 if (name, seed) == ("B", 1) else None
+            out.append(make_record(key, str(reps[key]), seed, rng, 10**5 * (i + 1), diverged))
+    assert len({r["key"] for r in out}) == len(RUN_ARCHS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs_bench(records) -> TabularBenchmark:
+    return TabularBenchmark.from_runs(records)
+
+
+def seeds_of(key: str) -> tuple:
+    return next(seeds for arch, seeds in RUN_ARCHS.values() if SPACE.canonical(parse(arch)) == key)
+
+
+def long_frame(records) -> pd.DataFrame:
+    """The records as one row per (key, seed, epoch); NaN where a run had stopped."""
+    rows = [{"key": r["key"], "seed": r["seed"], "epoch": e + 1,
+             **{k: (r[k][e] if e < len(r[k]) else np.nan) for k in ("valid_acc", "test_acc")}}
+            for r in records for e in range(E)]
+    return pd.DataFrame(rows)
+
+
+def test_every_member_cell_maps_to_its_class(runs_bench, records, members):
+    keys = sorted({r["key"] for r in records})
+    assert len(runs_bench) == sum(len(members[k]) for k in keys)
+    for key in keys:
+        entries = {runs_bench.entry(cell) for cell in members[key]}
+        assert entries == {keys.index(key)}
+        assert runs_bench.entry_names[keys.index(key)] == str(min(members[key], key=lambda a: a.index))
+    untrained = next(k for k in members if k not in keys)
+    assert all(cell not in runs_bench for cell in members[untrained])
+
+
+def test_seed_mean_ignores_a_diverged_seed(runs_bench, records):
+    ref = long_frame(records).groupby(["key", "epoch"])[["valid_acc", "test_acc"]].mean()  # skips NaN
+    b = RUN_ARCHS["B"][0]
+    key = SPACE.canonical(parse(b))
+    assert runs_bench.query(b).test_acc == pytest.approx(ref.loc[(key, E), "test_acc"], abs=1e-15)
+    assert runs_bench.query(b).test_acc == runs_bench.query(b, seed=0).test_acc  # seed 1 stopped at 2
+    assert runs_bench.query(b, epoch=2).valid_acc == pytest.approx(ref.loc[(key, 2), "valid_acc"], abs=1e-15)
+    assert math.isnan(runs_bench.query(b, seed=1).test_acc)
+    assert runs_bench.query(b, seed=1, epoch=2).test_acc == records[4]["test_acc"][1]
+
+
+def test_to_frame_of_runs_equals_single_queries(runs_bench):
+    frame = runs_bench.to_frame()
+    assert len(frame) == len(runs_bench)
+    for cell, row in frame.sample(40, random_state=0).iterrows():
+        q = runs_bench.query(SPACE[cell])
+        assert (row.valid_acc, row.test_acc, row.train_flops) == (q.valid_acc, q.test_acc, q.train_flops)
+        assert row.sim_seconds == pytest.approx(q.sim_seconds)
+
+
+# --- the simulated clock ---------------------------------------------------------------------------
+def test_sim_seconds_charges_the_flops_of_e_epochs(runs_bench, records):
+    for rec in records:
+        for e in range(1, E + 1):
+            expected = (rec["train_flops"] * e / E + rec["eval_flops"] * e / E) / DEFAULT_FLOPS_PER_SECOND
+            assert runs_bench.sim_seconds(rec["arch"], e) == pytest.approx(expected, rel=1e-12)
+            assert runs_bench.query(rec["arch"], e).train_flops == int(rec["train_flops"] * e / E)
+
+
+def test_sim_seconds_is_deterministic_and_monotone(runs_bench, records):
+    again = TabularBenchmark.from_runs(list(reversed(records)))
+    for arch, _ in RUN_ARCHS.values():
+        clock = [runs_bench.sim_seconds(arch, e) for e in range(1, E + 1)]
+        assert clock == [again.sim_seconds(arch, e) for e in range(1, E + 1)]
+        assert all(a < b for a, b in itertools.pairwise(clock))
+        assert runs_bench.sim_seconds(arch) == clock[-1]
+
+
+def test_flops_per_second_override(records, runs_bench, tmp_path):
+    slow = TabularBenchmark.from_runs(records, flops_per_second=1e9)
+    arch = RUN_ARCHS["D"][0]
+    scale = DEFAULT_FLOPS_PER_SECOND / 1e9
+    assert slow.sim_seconds(arch, 2) == pytest.approx(runs_bench.sim_seconds(arch, 2) * scale)
+    path = pack(slow, tmp_path / "slow.npz")
+    assert naskit.load_benchmark(path).flops_per_second == 1e9  # the rate travels with the file
+    assert naskit.load_benchmark(path, flops_per_second=2e9).sim_seconds(arch, 2) == pytest.approx(
+        slow.sim_seconds(arch, 2) / 2)
+
+
+# --- store: pack and load ------------------------------------------------------------------------
+ARRAYS = ("entry_of_cell", "run_entry", "run_seed", "run_seconds", "params", "forward_flops",
+          "train_flops", "eval_flops")
+
+
+def test_pack_load_round_trip(runs_bench, tmp_path):
+    path = pack(runs_bench, tmp_path / "table.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.npz", "table.npz.sha256"]  # no temp files
+    loaded = naskit.load_benchmark(path)
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(runs_bench, name), err_msg=name)
+    for name, curve in runs_bench.curves.items():
+        np.testing.assert_array_equal(loaded.curves[name], curve, err_msg=name)
+    assert loaded.entry_names == runs_bench.entry_names and loaded.meta["keys"] == runs_bench.meta["keys"]
+    for cell in np.flatnonzero(runs_bench.entry_of_cell >= 0)[::7]:
+        for e in (1, E):
+            assert loaded.query(SPACE[int(cell)], e) == runs_bench.query(SPACE[int(cell)], e)
+    pd.testing.assert_frame_equal(loaded.to_frame(), runs_bench.to_frame())
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_corrupted_file_is_reported_and_left_alone(runs_bench, tmp_path, damage):
+    path = pack(runs_bench, tmp_path / "table.npz")
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = data[: len(data) - 100]
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="corrupted"):
+        naskit.load_benchmark(path)
+    assert path.read_bytes() == bytes(data)
+
+
+def test_missing_files_are_reported(runs_bench, tmp_path):
+    with pytest.raises(FileNotFoundError, match="naskit bench build"):
+        naskit.load_benchmark(tmp_path / "nowhere.npz")
+    path = pack(runs_bench, tmp_path / "table.npz")
+    path.with_name("table.npz.sha256").unlink()
+    with pytest.raises(FileNotFoundError, match="checksum"):
+        naskit.load_benchmark(path)
+
+
+def test_a_file_of_another_format_is_refused(tmp_path):
+    from naskit.bench.store import atomic_write_bytes, sha256_file
+
+    path = tmp_path / "other.npz"
+    np.savez(path, meta=np.array(json.dumps({"format": "something-else"})))
+    atomic_write_bytes(path.with_name("other.npz.sha256"), f"{sha256_file(path)}  other.npz\n".encode())
+    with pytest.raises(ValueError, match="not a naskit-tabular-1 table"):
+        naskit.load_benchmark(path)
+
+
+# --- build: resumable, sharded, any executor -----------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_build(tmp_path_factory):
+    """Two tiny builds of 2 runs into one folder: a process pool, then a thread pool."""
+    folder = tmp_path_factory.mktemp("runs")
+    threads = torch.get_num_threads()
+    pending = [len(pending_jobs(folder, TINY))]
+    written = [build(folder, TINY, workers=1, limit=2, progress=False)]
+    pending.append(len(pending_jobs(folder, TINY)))
+    try:
+        with cf.ThreadPoolExecutor(1) as pool:
+            written.append(build(folder, TINY, executor=pool, limit=2, progress=False))
+    finally:
+        torch.set_num_threads(threads)  # train_job set 1 thread in this process
+    pending.append(len(pending_jobs(folder, TINY)))
+    return folder, written, pending
+
+
+def test_build_resumes_without_duplicates(tiny_build):
+    folder, written, pending = tiny_build
+    runs = read_runs(folder)
+    assert written == [2, 2]
+    assert pending == [6466 + 2 * 2, 6466 + 2, 6466]
+    assert {(r["key"], r["seed"]) for r in runs} == {(j.key, j.seed) for j in plan(TINY)[:4]}  # any order
+    assert len(runs) == 4
+    lines = sum(len(p.read_text().splitlines()) for p in folder.glob("runs-*.jsonl"))
+    assert lines == 4
+    for r in runs:
+        assert set(r) == set(RECORD_FIELDS) and r["status"] == "ok" and r["threads"] == 1
+        assert len(r["valid_acc"]) == 1 and SPACE.canonical(parse(r["arch"])) == r["key"]
+
+
+def test_read_runs_skips_a_cut_line_and_duplicates(records, tmp_path):
+    lines = [json.dumps(r) + "\n" for r in records[:3]]
+    (tmp_path / "runs-a-0of1.jsonl").write_text(lines[0] + lines[1] + lines[2][:40])  # crash mid-line
+    (tmp_path / "runs-b-0of1.jsonl").write_text(lines[1] + lines[2] + "{not json\n")
+    (tmp_path / "notes.jsonl").write_text(lines[0])  # not a shard
+    runs = read_runs(tmp_path)
+    assert [(r["key"], r["seed"]) for r in runs] == [(r["key"], r["seed"]) for r in records[:3]]
+    assert runs[2] == json.loads(lines[2])
+
+
+def test_shards_are_disjoint_and_cover_the_plan(tmp_path):
+    jobs = plan(TINY)
+    first, second = pending_jobs(tmp_path, TINY, (0, 2)), pending_jobs(tmp_path, TINY, (1, 2))
+    assert not set(first) & set(second)
+    assert first == jobs[0::2] and second == jobs[1::2]
+    assert len(first) + len(second) == len(jobs) and set(first) | set(second) == set(jobs)
+    assert pending_jobs(tmp_path, TINY, (1, 2), limit=3) == second[:3]
+    with pytest.raises(ValueError, match="0 <= i < n"):
+        pending_jobs(tmp_path, TINY, (2, 2))
+    assert _shard("1/2") == (1, 2)
+    with pytest.raises(Exception, match="i/n"):
+        _shard("1-2")
+
+
+# --- plan: the known numbers of NAS-Bench-201 ------------------------------------------------------
+@pytest.fixture(scope="module")
+def default_plan():
+    return plan(BenchProtocol())
+
+
+def test_plan_trains_every_class_once_then_the_multi_seed_subset(default_plan, members):
+    protocol = BenchProtocol()
+    first, rest = default_plan[:6466], default_plan[6466:]
+    assert len(members) == 6466
+    assert len(default_plan) == 6466 + protocol.multi_seed_classes * (len(protocol.seeds) - 1)
+    assert {j.seed for j in first} == {0} and Counter(j.key for j in first) == Counter(set(members))
+    for job in first[::50]:
+        assert parse(job.arch) == min(members[job.key], key=lambda a: a.index)
+    for n, seed in enumerate(protocol.seeds[1:]):
+        chunk = rest[n * protocol.multi_seed_classes:(n + 1) * protocol.multi_seed_classes]
+        assert {j.seed for j in chunk} == {seed} and len({j.key for j in chunk}) == protocol.multi_seed_classes
+        assert {j.key for j in chunk} == {j.key for j in rest[:protocol.multi_seed_classes]}
+
+
+def test_plan_is_deterministic(default_plan):
+    assert plan(BenchProtocol()) == default_plan
+    other = plan(BenchProtocol(plan_seed=1))
+    assert other[:6466] != default_plan[:6466]  # another order ...
+    assert set(other[:6466]) == set(default_plan[:6466])  # ... of the same first-seed jobs
+
+
+@pytest.mark.parametrize("n", [1200, 37, 7000])
+def test_multi_seed_subset_is_proportional(n):
+    reps = class_representatives(SPACE)
+    chosen = multi_seed_subset(reps, n, seed=0)
+    assert len(chosen) == len(set(chosen)) == min(n, len(reps))
+    assert chosen == multi_seed_subset(reps, n, seed=0)
+    sizes = Counter(stratum(a) for a in reps.values())
+    taken = Counter(stratum(reps[k]) for k in chosen)
+    for group, size in sizes.items():
+        assert abs(taken[group] - min(n, len(reps)) * size / len(reps)) < 1, group
+
+
+# --- verify: re-train and compare exactly -------------------------------------------------------
+def test_compare_finds_the_first_differing_epoch(runs_bench, records):
+    for row, rec in enumerate(records):
+        assert _compare(runs_bench, row, rec)["match"], rec["status"]  # the diverged run (NaN) too
+    changed = dict(records[0], valid_acc=[records[0]["valid_acc"][0], 0.123, records[0]["valid_acc"][2]])
+    out = _compare(runs_bench, 0, changed)
+    assert not out["match"] and out["valid_acc"]["first_difference_epoch"] == 2
+    assert out["test_acc"]["first_difference_epoch"] is None
+    shorter = dict(records[0], test_acc=records[0]["test_acc"][:2])
+    assert _compare(runs_bench, 0, shorter)["test_acc"]["first_difference_epoch"] == 3
+    diverged = records[4]
+    assert diverged["status"] == "diverged"
+    out = _compare(runs_bench, 3, diverged)  # another run's record: differs from epoch 1
+    assert not out["match"] and out["valid_acc"]["first_difference_epoch"] == 1
+
+
+def test_pack_runs_refuses_records_of_another_protocol(tiny_build, tmp_path):
+    with pytest.raises(ValueError, match="ran \\[1\\] epochs but the protocol trains 8"):
+        pack_runs(tiny_build[0], tmp_path / "t.npz")
+
+
+def test_verify_retrains_and_matches_bit_for_bit(tiny_build, tmp_path, monkeypatch):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shard = next(tiny_build[0].glob("runs-*.jsonl"))
+    (folder / shard.name).write_text(shard.read_text().splitlines(keepends=True)[0])  # the process-pool run
+    path, summary = pack_runs(folder, tmp_path / "one.npz", None, protocol=TINY)
+    bench = naskit.load_benchmark(path)
+    assert summary["runs"] == 1 and bench.meta["protocol"]["train"]["epochs"] == 1
+    with pytest.raises(ValueError, match="built with protocol"):
+        verify(bench, sample=1)  # verify re-trains with the default protocol only
+    check_protocol(TabularBenchmark.from_runs(read_runs(folder), meta={"protocol": TINY.to_dict()}), TINY)
+    monkeypatch.setattr(verify_module, "BenchProtocol", lambda: TINY)
+    with pytest.raises(ValueError, match="--sample must be in 1..1"):
+        verify(bench, sample=2)
+    (result,) = verify(bench, sample=1)
+    assert result["match"], result
+    assert result["valid_acc"]["recorded"] == result["valid_acc"]["recomputed"] == bench.curves["valid_acc"][0, 0]
+
+
+# --- datasheet: computed figures against scipy -----------------------------------------------------
+def test_rank_correlation_by_epoch_matches_scipy(runs_bench, records):
+    means = long_frame(records).groupby(["key", "epoch"])[["valid_acc", "test_acc"]].mean()
+    keys = runs_bench.meta["keys"]
+    final = np.array([means.loc[(k, E), "test_acc"] for k in keys])
+    rows = rank_correlation_by_epoch(runs_bench)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    for r in rows:
+        early = np.array([means.loc[(k, r["epoch"]), "valid_acc"] for k in keys])
+        assert r["spearman"] == pytest.approx(stats.spearmanr(early, final).statistic)
+        assert r["kendall"] == pytest.approx(stats.kendalltau(early, final).statistic)
+
+
+def test_summarize_and_seed_study_match_references(runs_bench, records):
+    s = summarize(runs_bench)
+    final = long_frame(records).query("epoch == @E").groupby("key")["test_acc"].mean() * 100
+    assert s["test_acc_best"] == pytest.approx(final.max()) and s["test_acc_worst"] == pytest.approx(final.min())
+    assert s["test_acc_median"] == pytest.approx(final.median())
+    assert s["best_arch"] == str(class_representatives(SPACE)[final.idxmax()])
+    assert (s["runs"], s["classes_trained"], s["classes_with_all_seeds"]) == (len(records), 5, 3)
+    assert (s["cells_queryable"], s["epochs"], s["seeds"]) == (len(runs_bench), E, [0, 1, 2])
+    full = [r for r in records if seeds_of(r["key"]) == (0, 1, 2)]
+    wide = pd.DataFrame([(r["key"], r["seed"], r["test_acc"][-1]) for r in full],
+                        columns=["key", "seed", "acc"]).pivot(index="key", columns="seed", values="acc")
+    study = seed_study(runs_bench)
+    assert study["classes"] == 3
+    assert study["mean_std_points"] == pytest.approx((wide.std(axis=1, ddof=1) * 100).mean())
+    assert study["spearman_seed_a_vs_b"] == pytest.approx(stats.spearmanr(wide[0], wide[1]).statistic)
+    assert study["kendall_seed_a_vs_b"] == pytest.approx(stats.kendalltau(wide[0], wide[1]).statistic)
+
+
+def test_render_contains_the_headline_numbers(runs_bench):
+    s, text = summarize(runs_bench), render(runs_bench)
+    assert f"best {s['test_acc_best']:.2f} %" in text and f"worst {s['test_acc_worst']:.2f} %" in text
+    assert f"`{s['best_arch']}`" in text and f"{s['classes_trained']:,} of 6,466" in text
+    assert "| Spearman ρ | " + " | ".join(f"{r['spearman']:.3f}" for r in s["rank_by_epoch"]) in text
+    assert f"Kendall τ {s['seed_study']['kendall_seed_a_vs_b']:.3f}" in text
