@@ -1,0 +1,102 @@
+"""Evaluators: turn a proposal into a ``Result`` with its cost, whatever the estimate is.
+
+Every evaluator has ``evaluate(arch, fidelity=None) -> Result``, a ``max_fidelity`` and a
+``describe()`` dict (recorded in the ledger), so the search loop and the plots never care
+whether a result was looked up, trained or predicted. Evaluators are picklable, so a process
+pool or a Dask cluster can run them.
+
+Example:
+    >>> import pandas as pd
+    >>> from naskit.bench.table import TabularBenchmark
+    >>> arch = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"
+    >>> bench = TabularBenchmark.from_table(pd.DataFrame({"arch": [arch], "valid_acc": [0.9], "test_acc": [0.89]}))
+    >>> TabularEvaluator(bench).evaluate(arch).valid_acc
+    0.9
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from naskit.bench.table import TabularBenchmark
+from naskit.network import NetworkConfig
+from naskit.space import Arch, parse
+from naskit.strategies.base import Result
+from naskit.train import TrainConfig
+
+
+def _arch(arch: Arch | str) -> Arch:
+    return parse(arch) if isinstance(arch, str) else arch
+
+
+def _fidelity(fidelity: int | None, max_fidelity: int) -> int:
+    if fidelity is None:
+        return max_fidelity
+    if isinstance(fidelity, bool) or not isinstance(fidelity, int) or not 1 <= fidelity <= max_fidelity:
+        raise ValueError(f"fidelity (epochs) must be an integer in 1..{max_fidelity}, got {fidelity!r}")
+    return fidelity
+
+
+class TabularEvaluator:
+    """Look results up in a ``TabularBenchmark``; cost is its simulated clock.
+
+    Args:
+        bench: the table (``naskit.load_benchmark()``).
+        seed: report one training seed's run instead of the mean over seeds.
+    """
+
+    name = "tabular"
+
+    def __init__(self, bench: TabularBenchmark, seed: int | None = None):
+        self.bench, self.seed = bench, seed
+        self.max_fidelity = bench.epochs
+
+    def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Result:
+        arch = _arch(arch)
+        q = self.bench.query(arch, epoch=_fidelity(fidelity, self.max_fidelity), seed=self.seed)
+        return Result(arch, fidelity, q.valid_acc, q.test_acc, flops=q.train_flops,
+                      sim_seconds=q.sim_seconds, wall_seconds=0.0, cpu_seconds=0.0)
+
+    def describe(self) -> dict:
+        meta = self.bench.meta
+        return {"name": self.name, "seed": self.seed, "epochs": self.bench.epochs,
+                "table": meta.get("source", "naskit nb201_mnist1d"),
+                "dataset_sha256": meta.get("dataset", {}).get("sha256")}
+
+
+class TrainingEvaluator:
+    """Train the cell for real with ``naskit.train``; fidelity is the number of epochs.
+
+    Cost: ``sim_seconds`` is the measured CPU seconds (real training has no simulated clock).
+    The dataset is loaded by name inside the worker, so the evaluator pickles small.
+    """
+
+    name = "training"
+
+    def __init__(self, dataset: str = "mnist1d", config: TrainConfig | None = None,
+                 network: NetworkConfig | None = None, seed: int = 0, n_train: int | None = None):
+        self.dataset, self.seed, self.n_train = dataset, seed, n_train
+        self.config = config or TrainConfig()
+        self.network = network or NetworkConfig()
+        self.max_fidelity = self.config.epochs
+
+    def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Result:
+        from naskit.data import load_dataset
+        from naskit.train import train
+
+        arch = _arch(arch)
+        epochs = _fidelity(fidelity, self.max_fidelity)
+        data = load_dataset(self.dataset)
+        if self.n_train is not None:
+            data = data.subset(self.n_train)
+        r = train(arch, data, epochs=epochs, seed=self.seed, config=self.config, network=self.network)
+        nan = float("nan")
+        return Result(
+            arch, fidelity, r.final_valid_acc if r.ok else nan, r.final_test_acc if r.ok else nan,
+            status=r.status, error=r.error, flops=r.train_flops + r.eval_flops,
+            sim_seconds=r.cpu_seconds, wall_seconds=r.wall_seconds, cpu_seconds=r.cpu_seconds,
+        )
+
+    def describe(self) -> dict:
+        return {"name": self.name, "dataset": self.dataset, "seed": self.seed, "n_train": self.n_train,
+                "train": asdict(self.config), "network": asdict(self.network)}

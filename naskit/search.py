@@ -1,0 +1,303 @@
+"""The search loop: a strategy proposes, an evaluator scores, the loop keeps the books.
+
+``search`` owns what strategies and evaluators must not: the budget, the ledger (resume
+after a crash), parallel evaluation through any ``concurrent.futures.Executor``, and the
+progress bar. It is deterministic for a seed, also in parallel: with ``workers = w`` the
+loop asks for proposal ``n`` right after telling the strategy result ``n - w``, and tells
+results in proposal order, so the interleaving never depends on which worker is faster.
+Replaying a ledger repeats the same interleaving, which is why a resumed run continues on
+the trajectory of an uninterrupted one.
+
+Example:
+    >>> import pandas as pd
+    >>> from naskit.bench.table import TabularBenchmark
+    >>> from naskit.evaluators import TabularEvaluator
+    >>> from naskit.strategies import RandomSearch
+    >>> space = NB201Space()
+    >>> table = pd.DataFrame({"arch": [str(a) for a in space], "valid_acc": [a.index / 15625 for a in space],
+    ...                       "test_acc": [a.index / 15625 for a in space]})
+    >>> run = search(RandomSearch(seed=0), TabularEvaluator(TabularBenchmark.from_table(table)),
+    ...              Budget(evaluations=20), progress=False)
+    >>> len(run.history), run.stop_reason
+    (20, 'evaluations budget reached (20)')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import deque
+from concurrent.futures import Executor, Future
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from naskit.ledger import Ledger
+from naskit.space import Arch, NB201Space
+from naskit.strategies.base import Proposal, Result, Strategy
+
+_LIMITS = ("evaluations", "sim_seconds", "flops", "wall_seconds")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When to stop: any limit reached ends the search (at least one must be set).
+
+    ``evaluations`` counts evaluations; ``sim_seconds`` and ``flops`` add up the evaluators'
+    costs (for the tabular benchmark, its simulated clock); ``wall_seconds`` is the loop's
+    elapsed time. An evaluation that would cross a cost limit is recorded but not counted:
+    the run's result uses only what fits inside the budget.
+    """
+
+    evaluations: int | None = None
+    sim_seconds: float | None = None
+    flops: float | None = None
+    wall_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if all(getattr(self, k) is None for k in _LIMITS):
+            raise ValueError(f"a Budget needs at least one limit: {', '.join(_LIMITS)}")
+        for k in _LIMITS:
+            v = getattr(self, k)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0
+                                  or not math.isfinite(v)):
+                raise ValueError(f"budget {k} must be a positive number, got {v!r}")
+        if self.evaluations is not None and not float(self.evaluations).is_integer():
+            raise ValueError(f"budget evaluations must be a whole number, got {self.evaluations!r}")
+
+
+@dataclass
+class SearchRun:
+    """What a search returns: the incumbent, the full history, why it stopped, and its cost."""
+
+    run_id: str
+    best: Arch | None
+    best_result: Result | None
+    history: pd.DataFrame
+    stop_reason: str
+    cost: dict
+    manifest: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+
+class _Spent:
+    """Running totals against a budget."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.evaluations, self.sim_seconds, self.flops = 0, 0.0, 0.0
+
+    def fits(self, result: Result, elapsed: float) -> str | None:
+        """Count ``result`` if it fits; return the reason to stop (None to go on)."""
+        b = self.budget
+        if b.sim_seconds is not None and self.sim_seconds + result.sim_seconds > b.sim_seconds:
+            return f"sim_seconds budget reached ({b.sim_seconds:g})"
+        if b.flops is not None and self.flops + result.flops > b.flops:
+            return f"flops budget reached ({b.flops:g})"
+        self.evaluations += 1
+        self.sim_seconds += result.sim_seconds
+        self.flops += result.flops
+        if b.evaluations is not None and self.evaluations >= b.evaluations:
+            return f"evaluations budget reached ({b.evaluations})"
+        if b.wall_seconds is not None and elapsed >= b.wall_seconds:
+            return f"wall_seconds budget reached ({b.wall_seconds:g})"
+        return None
+
+
+class _Done:
+    """A finished evaluation in the pending queue (replayed from the ledger)."""
+
+    def __init__(self, result: Result):
+        self._result = result
+
+    def result(self) -> Result:
+        return self._result
+
+    def cancel(self) -> bool:
+        return False
+
+
+def _evaluate(evaluator, proposal: Proposal) -> Result:
+    """Run one evaluation; an exception becomes a failed result instead of ending the search."""
+    try:
+        return evaluator.evaluate(proposal.arch, proposal.fidelity)
+    except Exception as exc:  # a broken candidate must not end the search
+        nan = float("nan")
+        return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed",
+                      error=f"{type(exc).__name__}: {exc}")
+
+
+def run_settings(strategy: Strategy, evaluator, budget: Budget, workers: int) -> dict:
+    return {"strategy": strategy.settings(), "evaluator": evaluator.describe(), "budget": asdict(budget),
+            "workers": workers}
+
+
+def run_id_for(settings: dict) -> str:
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return f"{settings['strategy']['name']}-s{settings['strategy'].get('seed')}-" + \
+        hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def search(
+    strategy: Strategy,
+    evaluator,
+    budget: Budget,
+    ledger: Ledger | str | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> SearchRun:
+    """Run ``strategy`` against ``evaluator`` until ``budget`` is spent.
+
+    Args:
+        strategy: an ask/tell strategy from ``naskit.strategies``.
+        evaluator: anything with ``evaluate(arch, fidelity) -> Result`` and ``describe()``.
+        budget: a ``Budget``.
+        ledger: a ``Ledger`` or a path to one; completed evaluations found there for this run
+            are replayed (not re-evaluated), and new ones are written as they finish.
+        executor: evaluate in parallel on any ``concurrent.futures.Executor`` (a process pool,
+            ``distributed.Client(...).get_executor()``); None evaluates in this process.
+        workers: evaluations in flight at once (default: 1 without an executor, else the
+            executor's ``_max_workers`` when it has one, else 2). Part of the run's settings.
+        name: the run's id in the ledger (default: derived from the settings).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        A ``SearchRun`` with the best architecture by validation accuracy, the history
+        DataFrame, why it stopped, the total cost and a manifest.
+    """
+    workers = workers or (getattr(executor, "_max_workers", 2) if executor is not None else 1)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    settings = run_settings(strategy, evaluator, budget, workers)
+    run_id = name or run_id_for(settings)
+    own_ledger = isinstance(ledger, str) or ledger is None
+    ledger = Ledger(":memory:" if ledger is None else ledger) if own_ledger else ledger
+    try:
+        replay = ledger.open_run(run_id, settings)
+        return _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress)
+    finally:
+        if own_ledger:
+            ledger.close()
+
+
+def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress):
+    from tqdm.auto import tqdm
+
+    from naskit.repro import manifest
+
+    spent, rows, pending = _Spent(budget), [], deque()
+    asked, stop = 0, None
+    offset = replay[-1][2] if replay else 0.0  # elapsed seconds carried over from before a resume
+    start = time.perf_counter()
+    bar = tqdm(total=budget.evaluations, disable=not progress, desc=strategy.name, unit="eval")
+    try:
+        while stop is None:
+            while len(pending) < workers and (budget.evaluations is None or asked < budget.evaluations):
+                proposal = strategy.ask()
+                if proposal is None:
+                    break
+                pending.append((asked, proposal, _submit(asked, proposal, replay, evaluator, executor,
+                                                         ledger, run_id)))
+                asked += 1
+            if not pending:
+                stop = "strategy finished"
+                break
+            n, proposal, future = pending.popleft()
+            result = _result_of(future, proposal)
+            elapsed = offset + time.perf_counter() - start if n >= len(replay) else replay[n][2]
+            if n >= len(replay):
+                ledger.record(run_id, n, result, elapsed)
+            stop = spent.fits(result, elapsed)
+            counted = stop is None or stop.startswith(("evaluations", "wall"))
+            rows.append(_row(n, result, counted, spent, elapsed))
+            strategy.tell(proposal, result)
+            bar.update(1)
+    except BaseException:
+        ledger.mark_interrupted(run_id)
+        raise
+    finally:
+        bar.close()
+        for _, _, future in pending:
+            future.cancel()
+    ledger.discard_unfinished(run_id)  # evaluations past the budget are not part of the run
+    return _finish(run_id, rows, stop, settings, manifest)
+
+
+def _submit(n, proposal, replay, evaluator, executor, ledger, run_id):
+    if n < len(replay):
+        recorded = replay[n][0]
+        if recorded != proposal:
+            raise ValueError(f"the ledger's evaluation {n} was {recorded.arch} at fidelity {recorded.fidelity}, "
+                             f"but the strategy now proposes {proposal.arch} at {proposal.fidelity}: the "
+                             "strategy or its code changed since the run was recorded")
+        return _Done(replay[n][1])
+    ledger.mark_running(run_id, n, proposal)
+    if executor is None:
+        return _Done(_evaluate(evaluator, proposal))
+    return executor.submit(_evaluate, evaluator, proposal)
+
+
+def _result_of(future: Future | _Done, proposal: Proposal) -> Result:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker itself died or could not run the task
+        nan = float("nan")
+        return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed",
+                      error=f"{type(exc).__name__}: {exc}")
+
+
+def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dict:
+    return {
+        "n": n, "arch": str(r.arch), "fidelity": r.fidelity, "status": r.status, "error": r.error,
+        "valid_acc": r.valid_acc, "test_acc": r.test_acc, "flops": r.flops, "sim_seconds": r.sim_seconds,
+        "wall_seconds": r.wall_seconds, "cpu_seconds": r.cpu_seconds, "within_budget": counted,
+        "cum_evaluations": spent.evaluations, "cum_flops": spent.flops, "cum_sim_seconds": spent.sim_seconds,
+        "elapsed": elapsed,
+    }
+
+
+def _finish(run_id, rows, stop, settings, manifest) -> SearchRun:
+    history = pd.DataFrame(rows, columns=list(_row(0, Result(NB201Space()[0], None, 0.0), True,
+                                                   _Spent(Budget(evaluations=1)), 0.0)))
+    counted = history[history["within_budget"] & (history["status"] == "ok")]
+    score = counted["valid_acc"].where(counted["valid_acc"].notna(), -math.inf)
+    history["best_valid_so_far"] = history["valid_acc"].where(
+        history["within_budget"] & (history["status"] == "ok")).cummax()
+    best = best_result = None
+    if len(counted):
+        i = score.idxmax()
+        best = NB201Space().parse(history.at[i, "arch"])
+        best_result = Result(best, _none_if_nan(history.at[i, "fidelity"]), history.at[i, "valid_acc"],
+                             history.at[i, "test_acc"])
+    history["test_of_best"] = _incumbent_test(history)
+    inside = history[history["within_budget"]]
+    cost = {
+        "evaluations": int(len(inside)),
+        "failed": int((inside["status"] != "ok").sum()),
+        "flops": float(inside["flops"].sum()),
+        "sim_seconds": float(inside["sim_seconds"].sum()),
+        "wall_seconds": float(inside["wall_seconds"].sum()),
+        "cpu_seconds": float(inside["cpu_seconds"].sum()),
+        "elapsed_seconds": float(history["elapsed"].max()) if len(history) else 0.0,
+    }
+    return SearchRun(run_id, best, best_result, history, stop or "strategy finished", cost,
+                     manifest(extra={"run_id": run_id, "settings": settings}), settings)
+
+
+def _incumbent_test(history: pd.DataFrame) -> list[float]:
+    """Test accuracy of the best-by-validation evaluation so far, at each step."""
+    best, test, out = -math.inf, math.nan, []
+    for valid, t, ok, inside in zip(history["valid_acc"], history["test_acc"], history["status"] == "ok",
+                                    history["within_budget"]):
+        if ok and inside and valid == valid and valid > best:
+            best, test = valid, t
+        out.append(test)
+    return out
+
+
+def _none_if_nan(value):
+    return None if value is None or value != value else int(value)

@@ -1,0 +1,67 @@
+"""Black-box search strategies, each a small ask/tell class with its own seeded RNG.
+
+Example:
+    >>> from naskit.strategies import make_strategy
+    >>> strategy = make_strategy("evolution", seed=0, population_size=10, sample_size=3)
+    >>> proposal = strategy.ask()
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from naskit.space import NB201Space
+from naskit.strategies.bananas import PredictorGuided
+from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.strategies.evolution import RegularizedEvolution
+from naskit.strategies.halving import SuccessiveHalving, halving_schedule
+from naskit.strategies.hyperband import Hyperband, hyperband_brackets
+from naskit.strategies.local_search import LocalSearch
+from naskit.strategies.random_search import RandomSearch
+from naskit.strategies.reinforce import REINFORCE
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    "random": RandomSearch,
+    "evolution": RegularizedEvolution,
+    "local": LocalSearch,
+    "reinforce": REINFORCE,
+    "bananas": PredictorGuided,
+    "sh": SuccessiveHalving,
+    "hyperband": Hyperband,
+}
+
+
+def strategy_options(name: str) -> list[str]:
+    """The keyword options a strategy accepts besides ``space`` and ``seed``."""
+    cls = _lookup(name)
+    return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "space", "seed")]
+
+
+def make_strategy(name: str, space: NB201Space | None = None, seed: int = 0, **options) -> Strategy:
+    """Build a strategy by its short name (a key of ``STRATEGIES``) with keyword options.
+
+    Raises a ``ValueError`` naming the known strategies for an unknown name, and the allowed
+    options for an unknown option, before anything is built.
+    """
+    cls = _lookup(name)
+    allowed = strategy_options(name)
+    for option in options:
+        if option not in allowed:
+            raise ValueError(
+                f"strategy {name!r} ({cls.__name__}) has no option {option!r}; "
+                f"its options are: {', '.join(allowed) if allowed else '(none besides space and seed)'}"
+            )
+    return cls(space, seed, **options)
+
+
+def _lookup(name: str) -> type[Strategy]:
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; known strategies are: {', '.join(STRATEGIES)}")
+    return STRATEGIES[name]
+
+
+__all__ = [
+    "Strategy", "Proposal", "Result", "RandomSearch", "RegularizedEvolution", "LocalSearch", "REINFORCE",
+    "PredictorGuided", "SuccessiveHalving", "Hyperband", "STRATEGIES", "make_strategy", "strategy_options",
+    "halving_schedule", "hyperband_brackets",
+]

@@ -1,0 +1,72 @@
+"""Regularized (aging) evolution: Real, Aggarwal, Huang & Le (AAAI 2019), Algorithm 1.
+
+A tournament picks a parent, the child is a one-edge mutation of it, and the *oldest* member
+dies, not the worst. Aging regularizes: a cell survives only if its descendants keep winning,
+so one lucky (noisy) evaluation cannot dominate forever. NAS-Bench-201 ran it with population
+10 and sample (tournament) size 3.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from naskit.space import Arch, NB201Space
+from naskit.strategies.base import Proposal, Result, Strategy
+
+
+class RegularizedEvolution(Strategy):
+    """Aging evolution over NB201 cells.
+
+    Args:
+        space: the search space (a fresh ``NB201Space`` by default).
+        seed: seeds the strategy's own ``random.Random``.
+        population_size: P, how many of the most recent results stay alive.
+        sample_size: S, the tournament size (sampled with replacement, as in Alg. 1).
+
+    ``population`` holds ``(arch, score)`` pairs, oldest first; a failed evaluation enters with
+    score -inf, so it loses every tournament it could lose and ages out like any other member.
+
+    With parallel workers, the first ``population_size`` asks are random cells whether or not
+    their results are back (pending random cells count towards filling the population). After
+    that, the tournament draws from whatever members have been told; while there are none yet
+    the strategy keeps proposing random cells.
+
+    Example:
+        >>> strategy = RegularizedEvolution(seed=0, population_size=10, sample_size=3)
+        >>> proposal = strategy.ask()  # random until 10 cells have been asked
+    """
+
+    name = "evolution"
+
+    def __init__(self, space: NB201Space | None = None, seed: int = 0, *,
+                 population_size: int = 10, sample_size: int = 3):
+        super().__init__(space, seed)
+        if population_size < 1:
+            raise ValueError(f"population_size must be at least 1, got {population_size}")
+        if not 1 <= sample_size <= population_size:
+            raise ValueError(f"sample_size must be in 1..population_size={population_size}, got {sample_size}")
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.population: deque[tuple[Arch, float]] = deque()
+        self.random_asked = 0
+
+    def ask(self) -> Proposal:
+        # Alg. 1 lines 3-7: random cells until the population is (being) filled.
+        if self.random_asked < self.population_size or not self.population:
+            self.random_asked += 1
+            return Proposal(self.space.sample(self.rng))
+        # Lines 9-13: S members uniformly at random, with replacement; the best one is the parent.
+        members = list(self.population)
+        sample = [members[self.rng.randrange(len(members))] for _ in range(self.sample_size)]
+        parent = max(sample, key=lambda member: member[1])  # first of equals wins; -inf never beats a real score
+        # Line 14: the child differs from its parent on one edge.
+        return Proposal(self.space.mutate(parent[0], self.rng))
+
+    def tell(self, proposal: Proposal, result: Result) -> None:
+        # Lines 16-18: the newest joins on the right; once over P, the oldest (left) dies.
+        self.population.append((proposal.arch, result.score))
+        if len(self.population) > self.population_size:
+            self.population.popleft()
+
+    def settings(self) -> dict:
+        return {**super().settings(), "population_size": self.population_size, "sample_size": self.sample_size}
