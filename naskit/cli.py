@@ -86,7 +86,13 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     add(subparsers)
 
 
-COMMANDS = (add_lessons_commands, add_bench_commands)
+def add_search_commands(subparsers: argparse._SubParsersAction) -> None:
+    from naskit.search_cli import add_search_commands as add
+
+    add(subparsers)
+
+
+COMMANDS = (add_lessons_commands, add_bench_commands, add_search_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -216,3 +216,41 @@ def plot_accuracy_vs_cost(results: Sequence, cost: str = "params", ax: Axes | No
     ax.set_ylabel("final validation accuracy (%)")
     ax.legend(fontsize=8)
     return ax
+
+
+COST_LABELS = {
+    "cum_sim_seconds": "simulated training time (s)",
+    "cum_flops": "training FLOPs",
+    "cum_evaluations": "evaluations",
+    "elapsed": "wall-clock time (s)",
+}
+VALUE_LABELS = {
+    "value": "test accuracy of the incumbent (%)",
+    "final_test_of_best": "test accuracy of the incumbent (%)",
+    "regret": "regret: best test acc. - incumbent's (points)",
+}
+
+
+def plot_anytime(curves, ax: Axes | None = None, cost: str = "cum_sim_seconds", value: str = "value",
+                 level: float = 0.95, percent: bool = True) -> Axes:
+    """Mean best-so-far curve per strategy with a ``level`` confidence band over seeds.
+
+    ``curves`` is the output of ``naskit.experiment.anytime`` (strategy, seed, cost, value).
+    The band is a t-interval of the mean over seeds at each cost.
+    """
+    from scipy import stats
+
+    ax = _new_axes(ax, (7, 4))
+    scale = 100 if percent else 1
+    for strategy, group in curves.groupby("strategy", sort=False):
+        table = group.pivot_table(index="cost", columns="seed", values="value")
+        mean, n = table.mean(axis=1) * scale, table.count(axis=1)
+        sem = table.std(axis=1, ddof=1) * scale / np.sqrt(n)
+        half = sem * stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        line, = ax.plot(table.index, mean, label=f"{strategy} (n={int(n.max())})")
+        ax.fill_between(table.index, mean - half, mean + half, color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xlabel(COST_LABELS.get(cost, cost))
+    ax.set_ylabel(VALUE_LABELS.get(value, value))
+    ax.set_title(f"mean over seeds, {int(level * 100)} % confidence band")
+    ax.legend(fontsize="small")
+    return ax

@@ -149,6 +149,7 @@ def search(
     workers: int | None = None,
     name: str | None = None,
     progress: bool = True,
+    manifest: dict | None = None,
 ) -> SearchRun:
     """Run ``strategy`` against ``evaluator`` until ``budget`` is spent.
 
@@ -164,6 +165,8 @@ def search(
             executor's ``_max_workers`` when it has one, else 2). Part of the run's settings.
         name: the run's id in the ledger (default: derived from the settings).
         progress: show a tqdm progress bar.
+        manifest: the environment record to attach (default: ``naskit.manifest()`` now);
+            experiments compute it once for all their runs.
 
     Returns:
         A ``SearchRun`` with the best architecture by validation accuracy, the history
@@ -174,20 +177,36 @@ def search(
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     settings = run_settings(strategy, evaluator, budget, workers)
     run_id = name or run_id_for(settings)
-    own_ledger = isinstance(ledger, str) or ledger is None
-    ledger = Ledger(":memory:" if ledger is None else ledger) if own_ledger else ledger
+    if manifest is None:
+        from naskit.repro import manifest as make_manifest
+
+        manifest = make_manifest(extra={"run_id": run_id, "settings": settings})
+    own_ledger = not isinstance(ledger, Ledger)
+    ledger = (_NoLedger() if ledger is None else Ledger(ledger)) if own_ledger else ledger
     try:
         replay = ledger.open_run(run_id, settings)
-        return _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress)
+        run = _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress)
     finally:
         if own_ledger:
             ledger.close()
+    run.manifest = manifest
+    return run
+
+
+class _NoLedger:
+    """Stands in for a ``Ledger`` when none is wanted: remembers nothing."""
+
+    def open_run(self, run_id, settings):
+        return []
+
+    def mark_running(self, *args):
+        pass
+
+    record = mark_interrupted = discard_unfinished = close = mark_running
 
 
 def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress):
     from tqdm.auto import tqdm
-
-    from naskit.repro import manifest
 
     spent, rows, pending = _Spent(budget), [], deque()
     asked, stop = 0, None
@@ -224,7 +243,7 @@ def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settin
         for _, _, future in pending:
             future.cancel()
     ledger.discard_unfinished(run_id)  # evaluations past the budget are not part of the run
-    return _finish(run_id, rows, stop, settings, manifest)
+    return _finish(run_id, rows, stop, settings)
 
 
 def _submit(n, proposal, replay, evaluator, executor, ledger, run_id):
@@ -260,7 +279,7 @@ def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dic
     }
 
 
-def _finish(run_id, rows, stop, settings, manifest) -> SearchRun:
+def _finish(run_id, rows, stop, settings) -> SearchRun:
     history = pd.DataFrame(rows, columns=list(_row(0, Result(NB201Space()[0], None, 0.0), True,
                                                    _Spent(Budget(evaluations=1)), 0.0)))
     counted = history[history["within_budget"] & (history["status"] == "ok")]
@@ -284,8 +303,7 @@ def _finish(run_id, rows, stop, settings, manifest) -> SearchRun:
         "cpu_seconds": float(inside["cpu_seconds"].sum()),
         "elapsed_seconds": float(history["elapsed"].max()) if len(history) else 0.0,
     }
-    return SearchRun(run_id, best, best_result, history, stop or "strategy finished", cost,
-                     manifest(extra={"run_id": run_id, "settings": settings}), settings)
+    return SearchRun(run_id, best, best_result, history, stop or "strategy finished", cost, {}, settings)
 
 
 def _incumbent_test(history: pd.DataFrame) -> list[float]:

@@ -61,7 +61,19 @@ def _lookup(name: str) -> type[Strategy]:
 
 
 __all__ = [
-    "Strategy", "Proposal", "Result", "RandomSearch", "RegularizedEvolution", "LocalSearch", "REINFORCE",
-    "PredictorGuided", "SuccessiveHalving", "Hyperband", "STRATEGIES", "make_strategy", "strategy_options",
-    "halving_schedule", "hyperband_brackets",
+    "REINFORCE",
+    "STRATEGIES",
+    "Hyperband",
+    "LocalSearch",
+    "PredictorGuided",
+    "Proposal",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "Result",
+    "Strategy",
+    "SuccessiveHalving",
+    "halving_schedule",
+    "hyperband_brackets",
+    "make_strategy",
+    "strategy_options",
 ]

@@ -22,7 +22,7 @@ from naskit.strategies.random_search import sample_new
 
 ACQUISITIONS = ("its", "ucb")
 PREDICTORS = ("random_mlp", "mlp")
-_PARENTS = 10            # candidates mutate the 10 best cells seen so far (BANANAS, Sec. 5)
+_PARENTS = 10            # candidates mutate the 10 best cells seen so far
 _RANDOM_SHARE = 0.1      # ... and 10% of them are fresh random cells, to keep exploring
 _HIDDEN = 64             # hidden units of each predictor
 _RIDGE = 1.0             # L2 penalty of the random_mlp output layer (targets are standardized)
@@ -79,7 +79,7 @@ class PredictorGuided(Strategy):
         self._x: list[np.ndarray] = []  # encodings of history's cells, shape (30,) each
         self._fitted_on = 0  # len(history) when the ensemble was last fit
         self._y_mean, self._y_std = 0.0, 1.0
-        self._blas = ThreadpoolController()
+        self._blas: ThreadpoolController | None = None  # made on first use; see _one_blas_thread
 
     def ask(self) -> Proposal:
         self._asked += 1
@@ -105,12 +105,22 @@ class PredictorGuided(Strategy):
 
     def predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble mean and standard deviation of the predicted score, each of shape ``(len(archs),)``."""
-        # Matrices this small only lose from BLAS threads, badly so when evaluators busy the cores.
-        with self._blas.limit(limits=1, user_api="blas"):
+        if not any(score > float("-inf") for _, score in self.history):
+            raise ValueError("the predictors need at least one successful result; tell() some first")
+        with self._one_blas_thread():
             if self._fitted_on != len(self.history):
                 self._fit()
             preds = self.predictors.predict(self.space.encode_many(archs))  # (ensemble, n)
         return self._y_mean + self._y_std * preds.mean(0), self._y_std * preds.std(0)
+
+    def _one_blas_thread(self):
+        """Matrices this small only lose from BLAS threads, badly so when evaluators busy the cores."""
+        if self._blas is None:
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_blas": None}  # a handle on loaded C libraries, not search state
 
     def _fit(self) -> None:
         y = np.array([score for _, score in self.history])
@@ -125,7 +135,7 @@ class PredictorGuided(Strategy):
         """Mutations of the best cells seen so far plus some random cells, all never evaluated."""
         ranked = sorted((pair for pair in self.history if pair[1] > float("-inf")), key=lambda p: -p[1])
         parents = [arch for arch, _ in ranked[:_PARENTS]]
-        n_random = int(round(_RANDOM_SHARE * self.candidates))
+        n_random = round(_RANDOM_SHARE * self.candidates)
         pool = [self.space.mutate(parents[k % len(parents)], self.rng) for k in range(self.candidates - n_random)]
         pool += [self.space.sample(self.rng) for _ in range(n_random)]
         return [arch for arch in dict.fromkeys(pool) if arch not in seen]  # dedup, keep order

@@ -51,19 +51,19 @@ class RegularizedEvolution(Strategy):
         self.random_asked = 0
 
     def ask(self) -> Proposal:
-        # Alg. 1 lines 3-7: random cells until the population is (being) filled.
+        # Alg. 1 lines 3-8: random cells until the population is (being) filled.
         if self.random_asked < self.population_size or not self.population:
             self.random_asked += 1
             return Proposal(self.space.sample(self.rng))
-        # Lines 9-13: S members uniformly at random, with replacement; the best one is the parent.
+        # Lines 10-15: S members uniformly at random, with replacement; the best one is the parent.
         members = list(self.population)
         sample = [members[self.rng.randrange(len(members))] for _ in range(self.sample_size)]
         parent = max(sample, key=lambda member: member[1])  # first of equals wins; -inf never beats a real score
-        # Line 14: the child differs from its parent on one edge.
+        # Line 16: the child differs from its parent on one edge.
         return Proposal(self.space.mutate(parent[0], self.rng))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        # Lines 16-18: the newest joins on the right; once over P, the oldest (left) dies.
+        # Lines 18-21: the newest joins on the right; once over P, the oldest (left) dies.
         self.population.append((proposal.arch, result.score))
         if len(self.population) > self.population_size:
             self.population.popleft()

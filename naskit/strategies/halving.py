@@ -2,8 +2,8 @@
 
 Jamieson & Talwalkar (AISTATS 2016), "Non-stochastic Best Arm Identification and
 Hyperparameter Optimization"; the rung schedule is the inner loop of Hyperband (Li, Jamieson,
-DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018, Algorithm 1, lines 5-9). A fidelity is a number
-of training epochs.
+DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018, Algorithm 1). A fidelity is a number of
+training epochs.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def halving_schedule(n_configs: int, min_fidelity: int, max_fidelity: int, eta: 
     """The rungs of one successive-halving run: a list of ``(cells, fidelity)``.
 
     With s = ``max_halvings(...)``, rung i (0..s) evaluates n_i = floor(n_configs / eta**i) cells
-    (at least 1) at fidelity r_i = floor(max_fidelity / eta**(s - i)) (Li et al. 2018, Alg. 1,
-    lines 7-8), so the last rung always runs at ``max_fidelity``.
+    (at least 1) at fidelity r_i = floor(max_fidelity / eta**(s - i)) (Li et al. 2018, Alg. 1:
+    n_i = n eta^-i, r_i = r eta^i), so the last rung always runs at ``max_fidelity``.
 
     Example:
         >>> halving_schedule(8, 1, 8, 2)
@@ -124,7 +124,7 @@ class SuccessiveHalving(Strategy):
             self._promote()
 
     def _promote(self) -> None:
-        """Rung complete: the top 1/eta go on to the next rung (Li et al. 2018, Alg. 1, line 9)."""
+        """Rung complete: the top 1/eta go on to the next rung (Li et al. 2018, Alg. 1: top_k)."""
         i, rung = len(self.rungs) - 1, self.rungs[-1]
         if i + 1 == len(self.schedule):
             self._done = True

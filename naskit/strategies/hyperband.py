@@ -39,7 +39,7 @@ class Hyperband(Strategy):
     bracket s_max again with fresh random cells, so Hyperband suits an open-ended budget and is
     never ``finished``. With one worker the brackets run one after another, exactly as in Alg. 1.
     With several, a bracket waiting for a rung's results does not idle the workers: the next
-    bracket starts (brackets are independent, Li et al. 2018, Sec. 3).
+    bracket starts (brackets do not depend on each other, so they run in parallel).
 
     Args:
         space: the search space (a fresh ``NB201Space`` by default).

@@ -1,9 +1,9 @@
 """Local search (hill climbing) over one-edge neighbours.
 
-White, Nolen, Kapoor & Nowak (UAI 2021), "Exploring the Loss Landscape in Neural Architecture
-Search" (arXiv title: "Local Search is State of the Art for NAS Benchmarks"), Algorithm 1, as
-implemented in NASLib: start from a random cell, move to a better neighbour while one exists,
-and restart from a new random cell at a local optimum.
+White, Nolen & Savani (UAI 2021), "Exploring the Loss Landscape in Neural Architecture Search"
+(arXiv 2005.02960: "Local Search is State of the Art for NAS Benchmarks"), Algorithm 1, also in
+NASLib: start from a random cell, move to a better neighbour while one exists, and restart
+from a new random cell at a local optimum.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ class LocalSearch(Strategy):
     """First-improvement hill climbing with random restarts.
 
     The neighbours of the current cell (``center``) are proposed in a random order, and the climb
-    moves as soon as one beats it (first improvement: it need not evaluate all 24 neighbours
-    per step, unlike White et al.'s Alg. 1, which takes the best of all of them). When every
+    moves as soon as one beats it. This is first-improvement hill climbing; White et al.'s
+    Alg. 1 is best-improvement (evaluate all 24 neighbours, move to the best), which spends
+    up to 24 evaluations per step where first-improvement often spends a few. When every
     neighbour has been evaluated and none is better, ``center`` is a local optimum and the
     next climb starts from a random cell never evaluated before (``climbs`` counts them).
 

@@ -8,7 +8,7 @@ why random beats grid search when only a few dimensions matter.
 from __future__ import annotations
 
 import random
-from typing import Container
+from collections.abc import Container
 
 from naskit.space import Arch, NB201Space
 from naskit.strategies.base import Proposal, Result, Strategy

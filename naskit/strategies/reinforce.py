@@ -80,7 +80,7 @@ class REINFORCE(Strategy):
         return Proposal(Arch(ops))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        reward = result.score if result.ok and result.score > float("-inf") else 0.0
+        reward = result.score if result.score > float("-inf") else 0.0  # a failure earns 0
         d = self.baseline_decay
         self._ema_num = d * self._ema_num + (1 - d) * reward
         self._ema_den = d * self._ema_den + (1 - d)

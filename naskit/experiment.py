@@ -1,0 +1,191 @@
+"""Many-seed experiments: every strategy, many seeds, one tidy DataFrame, a fair comparison.
+
+A strategy is only meaningful against random search, over many seeds, as performance versus
+compute (Li & Talwalkar 2019; Yang et al. 2020; Lindauer & Hutter 2020). ``experiment`` runs
+that grid; ``anytime`` puts every run on a common cost axis; ``final_table`` gives mean ± std
+and a significance test against random search.
+
+Example:
+    >>> from naskit.search import Budget
+    >>> from naskit.evaluators import TabularEvaluator
+    >>> from naskit.bench.table import TabularBenchmark
+    >>> import pandas as pd
+    >>> space = NB201Space()
+    >>> table = pd.DataFrame({"arch": [str(a) for a in space], "valid_acc": [a.index / 15625 for a in space],
+    ...                       "test_acc": [a.index / 15625 for a in space]})
+    >>> df = experiment(["random", "evolution"], TabularEvaluator(TabularBenchmark.from_table(table)),
+    ...                 seeds=range(3), budget=Budget(evaluations=20), progress=False)
+    >>> sorted(df["strategy"].unique()), df["seed"].nunique()
+    (['evolution', 'random'], 3)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from naskit.search import Budget, search
+from naskit.space import NB201Space
+from naskit.strategies import make_strategy
+
+
+@dataclass(frozen=True)
+class _Task:
+    label: str
+    strategy: str
+    options: tuple
+    seed: int
+
+
+def _run_task(task: _Task, evaluator, budget: Budget, ledger, manifest) -> pd.DataFrame:
+    strategy = make_strategy(task.strategy, seed=task.seed, **dict(task.options))
+    run = search(strategy, evaluator, budget, ledger=ledger, progress=False, manifest=manifest,
+                 name=None if ledger is None else f"{task.label}-seed{task.seed}")
+    h = run.history
+    h.insert(0, "seed", task.seed)
+    h.insert(0, "strategy", task.label)
+    h["stop_reason"] = run.stop_reason
+    return h
+
+
+def _tasks(strategies, seeds) -> list[_Task]:
+    if isinstance(strategies, (list, tuple)):
+        strategies = {name: {} for name in strategies}
+    tasks = []
+    for label, spec in strategies.items():
+        spec = dict(spec)
+        name = spec.pop("strategy", label)
+        make_strategy(name, **spec)  # fail early on an unknown name or option, before any work
+        tasks.extend(_Task(label, name, tuple(sorted(spec.items())), int(s)) for s in seeds)
+    return tasks
+
+
+def experiment(
+    strategies,
+    evaluator,
+    seeds=range(10),
+    budget: Budget = Budget(evaluations=150),
+    executor: cf.Executor | None = None,
+    ledger: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run every strategy with every seed and return all histories as one tidy DataFrame.
+
+    Args:
+        strategies: names (``["random", "evolution"]``) or a dict ``label -> options``, e.g.
+            ``{"RE p10 s3": {"strategy": "evolution", "population_size": 10, "sample_size": 3}}``.
+        evaluator: any evaluator (the tabular benchmark: microseconds per evaluation).
+        seeds: the seeds; each (strategy, seed) is one independent run.
+        budget: the budget of each run.
+        executor: run the (strategy, seed) runs in parallel on any ``Executor``; the
+            evaluator is sent to each worker once per run.
+        ledger: a SQLite path: every run is resumable (run ids ``"{label}-seed{seed}"``).
+
+    Returns:
+        One row per evaluation: ``strategy``, ``seed`` and the columns of ``SearchRun.history``,
+        plus ``final_test_of_best`` (the incumbent's test accuracy at full fidelity) and
+        ``regret`` (the table's best test accuracy minus that) when the evaluator has a table.
+    """
+    from tqdm.auto import tqdm
+
+    from naskit.repro import manifest
+
+    tasks = _tasks(strategies, seeds)
+    record = manifest(extra={"experiment": [t.__dict__ for t in tasks[:1]], "runs": len(tasks)})
+    args = (evaluator, budget, ledger, record)
+    with tqdm(total=len(tasks), disable=not progress, desc="experiment", unit="run") as bar:
+        if executor is None:
+            frames = []
+            for task in tasks:
+                frames.append(_run_task(task, *args))
+                bar.update(1)
+        else:
+            futures = [executor.submit(_run_task, task, *args) for task in tasks]
+            for _ in cf.as_completed(futures):
+                bar.update(1)
+            frames = [f.result() for f in futures]
+    df = pd.concat(frames, ignore_index=True)
+    return _add_full_fidelity(df, evaluator)
+
+
+def _add_full_fidelity(df: pd.DataFrame, evaluator) -> pd.DataFrame:
+    bench = getattr(evaluator, "bench", None)
+    if bench is None:
+        df["final_test_of_best"] = df["test_of_best"]
+        return df
+    # the incumbent's final-epoch test accuracy: what you get when you train the chosen cell fully
+    best_arch = _incumbent_arch(df)
+    cache: dict[str, float] = {}
+    final = []
+    for arch in best_arch:
+        if arch is None:
+            final.append(np.nan)
+            continue
+        if arch not in cache:
+            cache[arch] = bench.query(arch, seed=getattr(evaluator, "seed", None)).test_acc
+        final.append(cache[arch])
+    df["final_test_of_best"] = final
+    df["regret"] = optimum(evaluator) - df["final_test_of_best"]
+    return df
+
+
+def _incumbent_arch(df: pd.DataFrame) -> list:
+    out, best, current, key = [], -np.inf, None, None
+    for strategy, seed, arch, valid, ok in zip(df["strategy"], df["seed"], df["arch"], df["valid_acc"],
+                                               (df["status"] == "ok") & df["within_budget"]):
+        if (strategy, seed) != key:
+            key, best, current = (strategy, seed), -np.inf, None
+        if ok and valid == valid and valid > best:
+            best, current = valid, arch
+        out.append(current)
+    return out
+
+
+def optimum(evaluator) -> float:
+    """The best final test accuracy in the evaluator's table (mean over seeds)."""
+    bench = evaluator.bench
+    return float(np.nanmax(bench.to_frame()["test_acc"]))
+
+
+def anytime(df: pd.DataFrame, cost: str = "cum_sim_seconds", value: str = "final_test_of_best",
+            grid: int | np.ndarray = 50) -> pd.DataFrame:
+    """Each run's best-so-far ``value`` on a common ``cost`` grid (a step function).
+
+    Returns a tidy frame: strategy, seed, cost, value. Before a run's first evaluation the
+    value is NaN.
+    """
+    if np.isscalar(grid):
+        top = df[cost].max()
+        grid = np.linspace(top / grid, top, int(grid))
+    rows = []
+    for (strategy, seed), run in df[df["within_budget"]].groupby(["strategy", "seed"], sort=False):
+        x, y = run[cost].to_numpy(float), run[value].to_numpy(float)
+        idx = np.searchsorted(x, grid, side="right") - 1
+        vals = np.where(idx >= 0, y[np.clip(idx, 0, None)], np.nan)
+        rows.append(pd.DataFrame({"strategy": strategy, "seed": seed, "cost": grid, "value": vals}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def final_table(df: pd.DataFrame, value: str = "final_test_of_best", baseline: str | None = "random") -> pd.DataFrame:
+    """Final ``value`` per strategy: mean, std, n, and a two-sided Mann-Whitney U test of each
+    strategy's final values against ``baseline`` (``p_vs_baseline``)."""
+    last = df[df["within_budget"]].groupby(["strategy", "seed"], sort=False).tail(1)
+    rows = []
+    base = last.loc[last["strategy"] == baseline, value].dropna() if baseline else None
+    for strategy, group in last.groupby("strategy", sort=False):
+        values = group[value].dropna()
+        row = {"strategy": strategy, "mean": values.mean(), "std": values.std(ddof=1), "n": len(values)}
+        if "regret" in group:
+            row["regret_mean"] = group["regret"].mean()
+            row["regret_std"] = group["regret"].std(ddof=1)
+        if base is not None and len(base) and strategy != baseline and len(values):
+            row["p_vs_" + baseline] = stats.mannwhitneyu(values, base, alternative="two-sided").pvalue
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("strategy")
+
+
+__all__ = ["experiment", "anytime", "final_table", "optimum"]
