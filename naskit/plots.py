@@ -244,6 +244,8 @@ def plot_anytime(curves, ax: Axes | None = None, cost: str = "cum_sim_seconds", 
     scale = 100 if percent else 1
     for strategy, group in curves.groupby("strategy", sort=False):
         table = group.pivot_table(index="cost", columns="seed", values="value")
+        if table.empty:  # every run of this strategy failed: nothing to draw
+            continue
         mean, n = table.mean(axis=1) * scale, table.count(axis=1)
         sem = table.std(axis=1, ddof=1) * scale / np.sqrt(n)
         half = sem * stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
