@@ -1,0 +1,57 @@
+"""Search strategies on naskit's tabular benchmark: speed, and the many-seed comparison.
+
+    python benchmarks/bench_strategies.py                       # 100 seeds x 6 strategies x 150 evaluations
+    python benchmarks/bench_strategies.py --seeds 10 --budget 50
+
+Prints evaluations per second of each strategy (the loop included), the wall time of the whole
+experiment, and the final test accuracy and regret of every strategy (mean ± std over seeds)
+with a Mann-Whitney U test against random search. Results are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import naskit
+from naskit.evaluators import TabularEvaluator
+from naskit.experiment import experiment, final_table
+from naskit.search import Budget
+
+STRATEGIES = ["random", "evolution", "local", "reinforce", "bananas", "hyperband"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--budget", type=int, default=150, help="evaluations per run")
+    parser.add_argument("--table", default=None, help="packed table (default: the shipped one)")
+    args = parser.parse_args()
+
+    bench = naskit.load_benchmark(args.table)
+    evaluator = TabularEvaluator(bench)
+    print(f"table: {len(bench):,} cells, {bench.meta.get('build', {}).get('runs', '?')} runs; "
+          f"{args.seeds} seeds x {args.budget} evaluations per strategy")
+    print(f"{'strategy':12s}{'seconds':>9s}{'evals/s':>10s}")
+    frames, total = [], time.perf_counter()
+    for name in STRATEGIES:
+        start = time.perf_counter()
+        frames.append(experiment([name], evaluator, seeds=range(args.seeds), budget=Budget(evaluations=args.budget),
+                                 progress=False))
+        seconds = time.perf_counter() - start
+        print(f"{name:12s}{seconds:9.2f}{len(frames[-1]) / seconds:10.0f}", flush=True)
+    total = time.perf_counter() - total
+    import pandas as pd
+
+    table = final_table(pd.concat(frames, ignore_index=True))
+    print(f"\nwhole experiment: {total:.1f} s for {args.seeds * len(STRATEGIES)} runs\n")
+    print(f"{'strategy':12s}{'test acc % (mean ± std)':>26s}{'regret pts (mean ± std)':>26s}{'p vs random':>13s}")
+    for name, row in table.iterrows():
+        p = row.get("p_vs_random")
+        print(f"{name:12s}{100 * row['mean']:17.2f} ± {100 * row['std']:5.2f}"
+              f"{100 * row['regret_mean']:17.2f} ± {100 * row['regret_std']:5.2f}"
+              f"{'' if p != p or p is None else f'{p:13.3g}'}")
+
+
+if __name__ == "__main__":
+    main()
