@@ -44,14 +44,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--models", nargs="+", default=list(PUBLISHED), choices=list(PUBLISHED))
+    parser.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                        help="learning-rate schedule; the published runs used a constant rate")
     args = parser.parse_args()
     data = naskit.load_dataset("mnist1d")
     # the published protocol trains on all 4,000 training examples
     full = dataclasses.replace(data, x_train=torch.cat([data.x_train, data.x_valid]),
                                y_train=torch.cat([data.y_train, data.y_valid]))
     # their optimiser: Adam, lr 1e-2, batch 100, no weight decay (6,000 steps = 150 epochs)
-    config = TrainConfig(epochs=args.epochs, batch_size=100, lr=1e-2, weight_decay=0.0, optimizer="adam")
-    print(f"MNIST-1D baselines, {args.epochs} epochs, Adam+cosine, batch 100, train on 4,000")
+    config = TrainConfig(epochs=args.epochs, batch_size=100, lr=1e-2, weight_decay=0.0, optimizer="adam",
+                         schedule=args.schedule)
+    print(f"MNIST-1D baselines, {args.epochs} epochs, Adam+{args.schedule}, batch 100, train on 4,000")
     print(f"{'model':10s}{'seed':>5s}{'params':>8s}{'test acc':>10s}{'published':>11s}{'seconds':>9s}")
     for seed in args.seeds:
         for name, model in models(seed).items():

@@ -54,6 +54,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     nesterov: bool = True
     optimizer: str = "sgd"  # "sgd" (the protocol above) or "adam" (momentum/nesterov unused)
+    schedule: str = "cosine"  # "cosine" (per step, to 0) or "constant"
     threads: int | None = None  # torch intra-op threads; None leaves the process setting alone
 
     def __post_init__(self) -> None:
@@ -63,6 +64,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose 'cosine' or 'constant'")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
 
@@ -126,7 +129,10 @@ def _run_epochs(model, data, config, device, result, generator) -> None:
     steps_per_epoch = math.ceil(n / config.batch_size)
     opt = make_optimizer(model, config)
     # Cosine annealing per step, from lr to 0 over the whole run (Loshchilov & Hutter 2017).
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
+    if config.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
+    else:
+        sched = torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
     model.train()
     for _ in range(config.epochs):
         order = torch.randperm(n, generator=generator).to(device)

@@ -182,6 +182,8 @@ def test_forward_flops_of_empty_cell_match_hand_count(tiny_mnist1d):
         ({"lr": -0.1}, "lr"),
         ({"lr": float("nan")}, "lr"),
         ({"optimizer": "rmsprop"}, "'rmsprop'.*sgd, adam"),
+        ({"schedule": "step"}, "'step'.*cosine.*constant"),
+        ({"epochs": 1.5}, "epochs"),
     ],
 )
 def test_bad_config_raises_value_error_naming_the_field(kwargs, field):
@@ -192,3 +194,13 @@ def test_bad_config_raises_value_error_naming_the_field(kwargs, field):
 def test_bad_epochs_argument_raises_before_training(tiny_mnist1d):
     with pytest.raises(ValueError, match="epochs"):
         train(ARCH, tiny_mnist1d, epochs=0)
+
+
+def test_constant_schedule_and_adam_train_and_differ_from_the_default(tiny_mnist1d):
+    base = train(ARCH, tiny_mnist1d, epochs=2, seed=0, network=SMALL)
+    const = train(ARCH, tiny_mnist1d, seed=0, network=SMALL, config=TrainConfig(epochs=2, schedule="constant"))
+    adam = train(ARCH, tiny_mnist1d, seed=0, network=SMALL,
+                 config=TrainConfig(epochs=2, optimizer="adam", lr=1e-2))
+    assert const.ok and adam.ok
+    assert const.train_loss[0] == base.train_loss[0]  # the schedules agree until the rate decays
+    assert const.train_loss[1] != base.train_loss[1] and adam.train_loss != base.train_loss
