@@ -256,3 +256,33 @@ def plot_anytime(curves, ax: Axes | None = None, cost: str = "cum_sim_seconds", 
     ax.set_title(f"mean over seeds, {int(level * 100)} % confidence band")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_accuracy_distribution(values, ax: Axes | None = None, bins: int = 60, label: str = "cells") -> Axes:
+    """Histogram of accuracies (fractions in [0, 1], shown in %), with the best and median marked."""
+    ax = _new_axes(ax, (7, 3.5))
+    values = 100 * np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    ax.hist(values, bins=bins, color="C0", alpha=0.8)
+    for stat, name, color in ((np.max(values), "best", "C3"), (np.median(values), "median", "C1")):
+        ax.axvline(stat, color=color, ls="--", lw=1, label=f"{name} {stat:.2f} %")
+    ax.set_xlabel("final test accuracy (%)")
+    ax.set_ylabel(f"number of {label}")
+    ax.legend()
+    return ax
+
+
+def plot_op_effects(table, ax: Axes | None = None) -> Axes:
+    """Heat map of ``naskit.bench.landscape.op_effects``: mean accuracy by edge and op."""
+    ax = _new_axes(ax, (7, 3.5))
+    data = 100 * table.to_numpy(float)
+    image = ax.imshow(data, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [OP_SHORT.get(c, c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), list(table.index))
+    for (i, j), v in np.ndenumerate(data):
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="w" if v < np.nanmean(data) else "k",
+                fontsize="small")
+    ax.set_xlabel("op on the edge")
+    ax.set_ylabel("edge (from → to)")
+    ax.figure.colorbar(image, ax=ax, label="mean test accuracy (%)")
+    return ax

@@ -536,3 +536,25 @@ def test_render_contains_the_headline_numbers(runs_bench):
     assert f"`{s['best_arch']}`" in text and f"{s['classes_trained']:,} of 6,466" in text
     assert "| Spearman ρ | " + " | ".join(f"{r['spearman']:.3f}" for r in s["rank_by_epoch"]) in text
     assert f"Kendall τ {s['seed_study']['kendall_seed_a_vs_b']:.3f}" in text
+
+
+def test_landscape_op_effects_equal_a_direct_groupby():
+    import pandas as pd
+
+    from naskit.bench.landscape import cell_frame, op_effects, top_cells
+
+    space = NB201Space()
+    rng = np.random.default_rng(5)
+    archs = [space.sample(rng) for _ in range(300)]
+    df = pd.DataFrame({"arch": list(dict.fromkeys(str(a) for a in archs))})
+    df["valid_acc"] = rng.random(len(df))
+    df["test_acc"] = df["valid_acc"] - 0.01
+    bench = TabularBenchmark.from_table(df)
+    table = op_effects(bench)
+    frame = cell_frame(bench)
+    for e in range(6):
+        expected = frame.groupby(f"edge_{e}")["test_acc"].mean()
+        for op, value in expected.items():
+            assert table.iloc[e][op] == pytest.approx(value)
+    top = top_cells(bench, k=5)
+    assert list(top["valid_acc"]) == sorted(df["valid_acc"], reverse=True)[:5]
