@@ -135,7 +135,7 @@ def _add_full_fidelity(df: pd.DataFrame, evaluator) -> pd.DataFrame:
 
 def _incumbent_arch(df: pd.DataFrame) -> list:
     out, best, current, key = [], -np.inf, None, None
-    for strategy, seed, arch, valid, ok in zip(df["strategy"], df["seed"], df["arch"], df["valid_acc"],
+    for strategy, seed, arch, valid, ok in zip(df["strategy"], df["seed"], df["arch"], df["score"],
                                                (df["status"] == "ok") & df["within_budget"]):
         if (strategy, seed) != key:
             key, best, current = (strategy, seed), -np.inf, None

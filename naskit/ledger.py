@@ -20,7 +20,7 @@ from naskit.strategies.base import Proposal, Result
 
 SCHEMA_VERSION = 1
 _RESULT_COLUMNS = ("valid_acc", "test_acc", "status", "error", "flops", "sim_seconds", "wall_seconds",
-                   "cpu_seconds")
+                   "cpu_seconds", "estimate")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
     run_id TEXT NOT NULL, n INTEGER NOT NULL, arch TEXT NOT NULL, fidelity INTEGER,
     status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
     valid_acc REAL, test_acc REAL, flops INTEGER, sim_seconds REAL, wall_seconds REAL, cpu_seconds REAL,
-    elapsed REAL, extra TEXT, finished TEXT,
+    estimate REAL, elapsed REAL, extra TEXT, finished TEXT,
     PRIMARY KEY (run_id, n)
 );
 """
@@ -115,12 +115,12 @@ class Ledger:
         values = [None if isinstance(v, float) and v != v else v for v in values]  # NaN -> NULL
         self.db.execute(
             "INSERT INTO evaluations (run_id, n, arch, fidelity, valid_acc, test_acc, status, error, flops,"
-            " sim_seconds, wall_seconds, cpu_seconds, elapsed, extra, finished)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " sim_seconds, wall_seconds, cpu_seconds, estimate, elapsed, extra, finished)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, n) DO UPDATE SET valid_acc = excluded.valid_acc, test_acc = excluded.test_acc,"
             " status = excluded.status, error = excluded.error, flops = excluded.flops,"
             " sim_seconds = excluded.sim_seconds, wall_seconds = excluded.wall_seconds,"
-            " cpu_seconds = excluded.cpu_seconds, elapsed = excluded.elapsed, extra = excluded.extra,"
+            " cpu_seconds = excluded.cpu_seconds, estimate = excluded.estimate, elapsed = excluded.elapsed, extra = excluded.extra,"
             " finished = excluded.finished WHERE evaluations.status IN ('running', 'interrupted')",
             (run_id, n, str(result.arch), result.fidelity, *values, elapsed,
              json.dumps(result.extra, default=str), _now()))

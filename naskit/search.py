@@ -272,7 +272,8 @@ def _result_of(future: Future | _Done, proposal: Proposal) -> Result:
 def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dict:
     return {
         "n": n, "arch": str(r.arch), "fidelity": r.fidelity, "status": r.status, "error": r.error,
-        "valid_acc": r.valid_acc, "test_acc": r.test_acc, "flops": r.flops, "sim_seconds": r.sim_seconds,
+        "valid_acc": r.valid_acc, "test_acc": r.test_acc, "estimate": r.estimate,
+        "score": r.score if r.score > -math.inf else math.nan, "flops": r.flops, "sim_seconds": r.sim_seconds,
         "wall_seconds": r.wall_seconds, "cpu_seconds": r.cpu_seconds, "within_budget": counted,
         "cum_evaluations": spent.evaluations, "cum_flops": spent.flops, "cum_sim_seconds": spent.sim_seconds,
         "elapsed": elapsed,
@@ -282,16 +283,17 @@ def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dic
 def _finish(run_id, rows, stop, settings) -> SearchRun:
     history = pd.DataFrame(rows, columns=list(_row(0, Result(NB201Space()[0], None, 0.0), True,
                                                    _Spent(Budget(evaluations=1)), 0.0)))
-    counted = history[history["within_budget"] & (history["status"] == "ok")]
-    score = counted["valid_acc"].where(counted["valid_acc"].notna(), -math.inf)
-    history["best_valid_so_far"] = history["valid_acc"].where(
-        history["within_budget"] & (history["status"] == "ok")).cummax()
+    usable = history["within_budget"] & (history["status"] == "ok")
+    counted = history[usable]
+    score = counted["score"].where(counted["score"].notna(), -math.inf)
+    history["best_valid_so_far"] = history["valid_acc"].where(usable).cummax()
+    history["best_score_so_far"] = history["score"].where(usable).cummax()
     best = best_result = None
     if len(counted):
         i = score.idxmax()
         best = NB201Space().parse(history.at[i, "arch"])
         best_result = Result(best, _none_if_nan(history.at[i, "fidelity"]), history.at[i, "valid_acc"],
-                             history.at[i, "test_acc"])
+                             history.at[i, "test_acc"], estimate=_float_or_none(history.at[i, "estimate"]))
     history["test_of_best"] = _incumbent_test(history)
     inside = history[history["within_budget"]]
     cost = {
@@ -307,9 +309,9 @@ def _finish(run_id, rows, stop, settings) -> SearchRun:
 
 
 def _incumbent_test(history: pd.DataFrame) -> list[float]:
-    """Test accuracy of the best-by-validation evaluation so far, at each step."""
+    """Test accuracy of the best-scoring evaluation so far (the incumbent), at each step."""
     best, test, out = -math.inf, math.nan, []
-    for valid, t, ok, inside in zip(history["valid_acc"], history["test_acc"], history["status"] == "ok",
+    for valid, t, ok, inside in zip(history["score"], history["test_acc"], history["status"] == "ok",
                                     history["within_budget"]):
         if ok and inside and valid == valid and valid > best:
             best, test = valid, t
@@ -319,3 +321,7 @@ def _incumbent_test(history: pd.DataFrame) -> list[float]:
 
 def _none_if_nan(value):
     return None if value is None or value != value else int(value)
+
+
+def _float_or_none(value):
+    return None if value is None or value != value else float(value)

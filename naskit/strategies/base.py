@@ -39,6 +39,8 @@ class Result:
     ``"diverged"``) and NaN accuracies; strategies must treat it as the worst outcome.
     Cost: ``flops`` (2 per multiply-add), ``sim_seconds`` (the benchmark's simulated clock,
     or measured seconds for real training), and measured ``wall_seconds``/``cpu_seconds``.
+    ``estimate`` is set by evaluators whose score is not a validation accuracy (zero-cost
+    proxies, learning-curve extrapolation, predictors); then ``valid_acc`` may be NaN.
     """
 
     arch: Arch
@@ -51,6 +53,7 @@ class Result:
     sim_seconds: float = 0.0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    estimate: float | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -59,8 +62,10 @@ class Result:
 
     @property
     def score(self) -> float:
-        """Validation accuracy, or -inf when the evaluation failed (so it never wins)."""
-        return self.valid_acc if self.ok and self.valid_acc == self.valid_acc else float("-inf")
+        """What strategies rank by: ``estimate`` when the evaluator gives one (a zero-cost proxy,
+        a predicted accuracy), else ``valid_acc``; -inf when the evaluation failed."""
+        value = self.valid_acc if self.estimate is None else self.estimate
+        return value if self.ok and value == value else float("-inf")
 
 
 class Strategy:
