@@ -1,0 +1,68 @@
+"""How good is a cheap estimate? Rank correlation and top-k overlap with the truth.
+
+An estimator is useful for NAS when it *ranks* architectures like their final accuracy
+does; its absolute values do not matter. ``correlate`` reports Spearman's ρ and Kendall's τ
+over all given architectures, the overlap of the estimator's top-k % with the true top-k %
+(does it find the best cells?), and the cost per architecture when given.
+
+Example:
+    >>> import numpy as np
+    >>> truth = np.arange(100.0)
+    >>> round(correlate(truth ** 2, truth)["spearman"], 6)  # any increasing function ranks perfectly
+    1.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def top_k_overlap(estimate, truth, fraction: float) -> float:
+    """Fraction of the true top ``fraction`` that is also in the estimator's top ``fraction``."""
+    estimate, truth = np.asarray(estimate, float), np.asarray(truth, float)
+    k = max(1, int(round(fraction * len(truth))))
+    top_true = set(np.argsort(-truth, kind="stable")[:k].tolist())
+    top_est = set(np.argsort(-estimate, kind="stable")[:k].tolist())
+    return len(top_true & top_est) / k
+
+
+def correlate(estimate, truth, top=(0.01, 0.05, 0.10), seconds_per_arch: float | None = None) -> dict:
+    """Spearman ρ, Kendall τ (tau-b) and top-k overlaps of ``estimate`` against ``truth``.
+
+    Pairs where either value is not finite are dropped (a disconnected cell's proxy, a failed
+    run); ``n`` says how many remained.
+    """
+    estimate, truth = np.asarray(estimate, float), np.asarray(truth, float)
+    if estimate.shape != truth.shape:
+        raise ValueError(f"estimate and truth must have the same shape, got {estimate.shape} and {truth.shape}")
+    ok = np.isfinite(estimate) & np.isfinite(truth)
+    e, t = estimate[ok], truth[ok]
+    if len(e) < 3:
+        raise ValueError(f"need at least 3 finite pairs to correlate, got {len(e)}")
+    out = {
+        "n": int(len(e)),
+        "spearman": float(stats.spearmanr(e, t).statistic),
+        "kendall": float(stats.kendalltau(e, t).statistic),
+    }
+    for fraction in top:
+        out[f"top{fraction:.0%}"] = top_k_overlap(e, t, fraction)
+    if seconds_per_arch is not None:
+        out["seconds_per_arch"] = float(seconds_per_arch)
+    return out
+
+
+def rank_average(*scores) -> np.ndarray:
+    """Combine estimators by averaging their ranks (higher = better); NaN ranks count as worst.
+
+    A simple, scale-free vote: each score array is ranked (average ranks for ties) and the
+    ranks are averaged.
+    """
+    if not scores:
+        raise ValueError("rank_average needs at least one score array")
+    ranks = []
+    for s in scores:
+        s = np.asarray(s, float)
+        filled = np.where(np.isfinite(s), s, -np.inf)
+        ranks.append(stats.rankdata(filled))
+    return np.mean(ranks, axis=0)

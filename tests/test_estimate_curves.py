@@ -1,0 +1,78 @@
+"""Learning-curve extrapolation and the correlation measures, against closed forms and SciPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from naskit.bench.table import TabularBenchmark
+from naskit.estimate.correlate import correlate, rank_average, top_k_overlap
+from naskit.estimate.curves import CurveEvaluator, exp3, extrapolate, pow3
+from naskit.space import NB201Space
+
+T = np.arange(1, 6, dtype=float)
+
+
+@pytest.mark.parametrize("family, f, params", [("pow3", pow3, (0.93, 0.4, 0.8)), ("exp3", exp3, (0.9, 0.6, 0.7))])
+def test_an_exact_curve_of_a_family_is_recovered(family, f, params):
+    fit = extrapolate(f(T, *params), final_epoch=20)
+    assert fit.per_family[family] == pytest.approx(f(20, *params), abs=1e-4)
+    assert 0 <= fit.std < 0.1 and fit.final_epoch == 20
+
+
+def test_short_or_empty_curves_fall_back_to_the_last_value():
+    fit = extrapolate([0.3, 0.5], final_epoch=8)
+    assert fit.mean == 0.5 and fit.std == pytest.approx(0.2) and fit.per_family == {}
+    assert np.isnan(extrapolate([], 8).mean)
+    with pytest.raises(ValueError, match="final_epoch"):
+        extrapolate([0.1, 0.2, 0.3], final_epoch=2)
+
+
+def test_predictions_stay_in_the_unit_interval():
+    fit = extrapolate([0.1, 0.5, 0.9, 0.99], final_epoch=50)
+    assert all(0 <= v <= 1 for v in fit.per_family.values())
+
+
+def test_correlate_equals_scipy_and_drops_non_finite_pairs():
+    rng = np.random.default_rng(0)
+    truth = rng.random(200)
+    est = truth + rng.normal(0, 0.3, 200)
+    est[:5] = np.nan
+    out = correlate(est, truth)
+    assert out["n"] == 195
+    assert out["spearman"] == pytest.approx(stats.spearmanr(est[5:], truth[5:]).statistic)
+    assert out["kendall"] == pytest.approx(stats.kendalltau(est[5:], truth[5:]).statistic)
+    with pytest.raises(ValueError, match="same shape"):
+        correlate([1, 2, 3], [1, 2])
+
+
+def test_top_k_overlap_by_hand():
+    truth = np.array([10, 9, 8, 7, 6, 5, 4, 3, 2, 1], float)
+    estimate = np.array([10, 1, 9, 2, 3, 4, 5, 6, 7, 8], float)  # finds the best, misses the second
+    assert top_k_overlap(estimate, truth, 0.2) == 0.5  # top 2 = {0, 1} vs {0, 2}
+    assert top_k_overlap(truth, truth, 0.3) == 1.0
+
+
+def test_rank_average_by_hand():
+    a = np.array([3.0, 1.0, 2.0])
+    b = np.array([1.0, 3.0, np.nan])  # the NaN ranks worst
+    assert list(rank_average(a, b)) == [(3 + 2) / 2, (1 + 3) / 2, (2 + 1) / 2]
+
+
+def test_curve_evaluator_charges_the_observed_epochs_and_ranks_by_the_prediction():
+    space = NB201Space()
+    archs = [str(space[i]) for i in (7, 99, 1234)]
+    rows = [{"arch": a, "epoch": e, "valid_acc": 0.9 - 0.5 / e - 0.01 * k, "test_acc": 0.88 - 0.5 / e}
+            for k, a in enumerate(archs) for e in range(1, 9)]
+    bench = TabularBenchmark.from_table(pd.DataFrame(rows).assign(train_flops=8 * 10**9))
+    ev = CurveEvaluator(bench, epochs=4)
+    r = ev.evaluate(archs[0])
+    assert r.valid_acc == pytest.approx(0.9 - 0.5 / 4)
+    assert r.valid_acc < r.estimate < 0.9  # extrapolates upward, below the asymptote
+    assert r.estimate == pytest.approx(0.9 - 0.5 / 8, abs=0.05)
+    assert r.flops == 4 * 10**9
+    assert ev.evaluate(archs[0]).score > ev.evaluate(archs[2]).score
+    with pytest.raises(ValueError, match="epochs"):
+        CurveEvaluator(bench, epochs=9)
