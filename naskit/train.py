@@ -55,7 +55,10 @@ class TrainConfig:
     nesterov: bool = True
     optimizer: str = "sgd"  # "sgd" (the protocol above) or "adam" (momentum/nesterov unused)
     schedule: str = "cosine"  # "cosine" (per step, to 0) or "constant"
-    threads: int | None = None  # torch intra-op threads; None leaves the process setting alone
+    # torch intra-op threads while training (restored afterwards). One thread is the fastest
+    # for these small networks, and fixing it makes results independent of the machine's core
+    # count (bit-level results depend on it). None: use the process's current setting.
+    threads: int | None = 1
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -193,8 +196,16 @@ def train(
     config = config or TrainConfig()
     if epochs is not None:
         config = TrainConfig(**{**asdict(config), "epochs": epochs})
+    previous_threads = torch.get_num_threads()
     if config.threads is not None:
         torch.set_num_threads(config.threads)
+    try:
+        return _train(arch_or_model, data, seed, config, network, device)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(arch_or_model, data, seed, config, network, device) -> TrainResult:
     if isinstance(arch_or_model, nn.Module):
         model, label = arch_or_model.to(device), type(arch_or_model).__name__
         if isinstance(arch_or_model, Network):

@@ -204,3 +204,24 @@ def test_constant_schedule_and_adam_train_and_differ_from_the_default(tiny_mnist
     assert const.ok and adam.ok
     assert const.train_loss[0] == base.train_loss[0]  # the schedules agree until the rate decays
     assert const.train_loss[1] != base.train_loss[1] and adam.train_loss != base.train_loss
+
+
+def test_training_uses_the_configured_threads_and_restores_the_caller_s(tiny_mnist1d):
+    seen = []
+
+    class Probe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(40, 10)
+
+        def forward(self, x):
+            seen.append(torch.get_num_threads())
+            return self.linear(x.flatten(1))
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train(Probe(), tiny_mnist1d, epochs=1, seed=0)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,315 @@
+"""Zero-cost proxies against independent references: hand counts, closed forms (SynFlow's
+Euler identity, the softmax gradient, an explicit Hessian), hand-made binary codes and numpy.
+Then the contracts: deterministic, weights untouched, degenerate cells scored as documented,
+and the ``ProxyEvaluator`` inside the search loop."""
+
+import doctest
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import naskit.estimate
+import naskit.estimate.evaluator
+import naskit.estimate.proxies
+from naskit.cost import forward_flops
+from naskit.estimate import PROXIES, ProxyEvaluator, compute_proxies
+from naskit.estimate.proxies import (
+    fisher,
+    flops,
+    grad_norm,
+    grasp,
+    jacob_cov,
+    minibatch,
+    naswot,
+    naswot_kernel,
+    params,
+    snip,
+    synflow,
+)
+from naskit.network import NetworkConfig, build_model
+from naskit.search import Budget, search
+from naskit.strategies import Result, make_strategy
+
+GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+CONV_THEN_SKIP = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|"
+DISCONNECTED = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+POOLS = "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|avg_pool_3x3~1|avg_pool_3x3~2|"
+BATCH = 16  # small batches keep the suite fast; the proxies' definitions do not depend on it
+
+
+@pytest.fixture(autouse=True)
+def _single_thread(one_thread):
+    """One intra-op thread: bit-identical repeats, and no thread oversubscription on a busy CPU."""
+
+
+@pytest.fixture(scope="module")
+def batch(mnist1d):
+    return minibatch(mnist1d, BATCH, seed=0)
+
+
+# --- Baselines -----------------------------------------------------------------------------------
+def test_params_is_a_hand_count(batch):
+    x, y = batch
+    assert params(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), x, y) == 3 * 4 + 4 + 4 * 2 + 2
+    # NB201 skeleton, 8 channels, 1-D: stem, 2 reductions, head BN, classifier (no cell weights)
+    stem = 1 * 8 * 3 + 2 * 8
+    red1 = 8 * 16 * 3 + 2 * 16 + 16 * 16 * 3 + 2 * 16 + 8 * 16
+    red2 = 16 * 32 * 3 + 2 * 32 + 32 * 32 * 3 + 2 * 32 + 16 * 32
+    skeleton = stem + red1 + red2 + 2 * 32 + 32 * 10 + 10
+    assert params(build_model(ALL_SKIP), x, y) == skeleton == 7026
+    # one 3x3 conv + BN per cell, at 8, 16 and 32 channels
+    cells = sum(c * c * 3 + 2 * c for c in (8, 16, 32))
+    assert params(build_model(CONV_THEN_SKIP), x, y) == skeleton + cells
+
+
+def test_flops_is_the_forward_flops_of_one_example(batch):
+    x, y = batch
+    model = build_model(GOOD, seed=0)
+    assert flops(model, x, y) == forward_flops(model, x[:1]) > 0
+
+
+# --- SynFlow -------------------------------------------------------------------------------------
+def test_synflow_of_a_deep_linear_net_is_depth_times_the_flow():
+    # With R = 1ᵀ|W_n|...|W_1|1, R is linear in each |W_l|, so sum |θ ⊙ ∂R/∂θ| = R per layer
+    # (Euler's theorem) and synflow = n R. ReLUs are open on a positive network.
+    torch.manual_seed(0)  # test-local weights; the proxy itself never touches the global RNG
+    for layers in ([nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False)],
+                   [nn.Linear(3, 5, bias=False), nn.ReLU(), nn.Linear(5, 4, bias=False), nn.ReLU(),
+                    nn.Linear(4, 2, bias=False)]):
+        model = nn.Sequential(*layers)
+        ws = [np.abs(m.weight.detach().double().numpy()) for m in model if isinstance(m, nn.Linear)]
+        flow = np.ones(3)
+        for w in ws:
+            flow = w @ flow
+        x = torch.randn(7, 3)  # only its shape is used
+        assert synflow(model, x, torch.zeros(7, dtype=torch.long)) == pytest.approx(len(ws) * flow.sum(), rel=1e-12)
+
+
+def test_synflow_bypasses_batchnorm():
+    torch.manual_seed(0)
+    with_bn = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2, bias=False))
+    with torch.no_grad():
+        with_bn[1].weight.fill_(5.0)  # a bypassed BN cannot matter, whatever its parameters
+        with_bn[1].running_var.fill_(9.0)
+    without = nn.Sequential(with_bn[0], with_bn[2], with_bn[3])
+    x, y = torch.randn(4, 3), torch.zeros(4, dtype=torch.long)
+    assert synflow(with_bn, x, y) == synflow(without, x, y)
+
+
+# --- Gradient saliencies -------------------------------------------------------------------------
+def test_snip_and_grad_norm_match_the_softmax_gradient_by_hand():
+    # One linear layer: ∂L/∂W = (softmax(z) - onehot(y))ᵀ x / N for the mean cross-entropy.
+    torch.manual_seed(0)
+    model, x, y = nn.Linear(5, 3), torch.randn(8, 5), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    w, b, xn = model.weight.detach().numpy(), model.bias.detach().numpy(), x.numpy()
+    z = xn @ w.T + b
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    grad = (p - np.eye(3)[y.numpy()]).T @ xn / len(xn)
+    assert snip(model, x, y) == pytest.approx(np.abs(w * grad).sum(), rel=1e-5)
+    assert grad_norm(model, x, y) == pytest.approx(np.linalg.norm(grad), rel=1e-5)
+
+
+def test_snip_and_grad_norm_match_autograd_on_a_two_layer_net():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
+    x, y = torch.randn(8, 5), torch.arange(8) % 3
+    weights = [model[0].weight, model[2].weight]  # biases are not scored (Abdelfattah et al.)
+    grads = torch.autograd.grad(F.cross_entropy(model(x), y), weights)
+    assert snip(model, x, y) == pytest.approx(sum(float((w.detach() * g).abs().sum()) for w, g in zip(weights, grads)))
+    assert grad_norm(model, x, y) == pytest.approx(sum(float(g.norm()) for g in grads))
+
+
+def test_grasp_matches_an_explicit_hessian():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))  # tanh: a non-zero Hessian
+    x, y = torch.randn(6, 4), torch.arange(6) % 2
+    xd, b1, b2 = x.double(), model[0].bias.detach().double(), model[2].bias.detach().double()
+    theta = torch.cat([model[0].weight.detach().flatten(), model[2].weight.detach().flatten()]).double()
+
+    def loss(theta):  # the loss as a function of the 18 scored weights (biases held fixed)
+        w1, w2 = theta[:12].view(3, 4), theta[12:].view(2, 3)
+        return F.cross_entropy(torch.tanh(xd @ w1.T + b1) @ w2.T + b2, y)
+
+    g = torch.func.grad(loss)(theta)
+    hessian = torch.autograd.functional.hessian(loss, theta)  # (18, 18), formed explicitly
+    expected = float(-(theta * (hessian @ g)).sum())
+    assert expected != 0
+    assert grasp(model, x, y) == pytest.approx(expected, rel=1e-4, abs=1e-9)
+
+
+def test_fisher_matches_a_hand_written_forward():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, (1, 3), bias=False), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 5, 3))
+    x, y = torch.randn(6, 1, 1, 7), torch.arange(6) % 3
+    a1 = F.conv2d(x, model[0].weight)  # (N, 2, 1, 5): the conv's output, hooked
+    a2 = F.linear(F.relu(a1).flatten(1), model[3].weight, model[3].bias)  # (N, 3): the linear's output
+    g1, g2 = torch.autograd.grad(F.cross_entropy(a2, y), [a1, a2])
+    per_channel = [(a1 * g1).sum((2, 3)).detach(), (a2 * g2).detach()]  # (N, channels), summed over positions
+    expected = sum(float(0.5 * (c**2).mean(0).sum()) for c in per_channel)  # Theis et al. 2018
+    assert fisher(model, x, y) == pytest.approx(expected, rel=1e-5)
+
+
+# --- NASWOT and Jacobian covariance --------------------------------------------------------------
+def test_naswot_kernel_counts_agreements():
+    codes = torch.tensor([[1, 0, 1], [1, 1, 0], [0, 0, 1]])
+    # K[i, j] = units where examples i and j agree (both on or both off), by hand
+    expected = np.array([[3, 1, 2], [1, 3, 0], [2, 0, 3]], dtype=float)
+    np.testing.assert_array_equal(naswot_kernel(codes).numpy(), expected)
+    assert np.linalg.slogdet(expected)[1] == pytest.approx(math.log(abs(np.linalg.det(expected))))
+
+
+def test_naswot_is_the_logdet_of_the_relu_codes():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    x, y = torch.randn(5, 4), torch.zeros(5, dtype=torch.long)
+    with torch.no_grad():
+        h1 = model[0](x)
+        h2 = model[2](torch.relu(h1))
+    c = torch.cat([h1 > 0, h2 > 0], dim=1).double().numpy()  # (5, 11) binary codes
+    kernel = c @ c.T + (1 - c) @ (1 - c).T
+    assert naswot(model, x, y) == pytest.approx(np.linalg.slogdet(kernel)[1], rel=1e-12)
+
+
+class FunctionalRelu(nn.Module):
+    """Like ``naskit.network.Cell``: ReLU called as a function, not as a module."""
+
+    def __init__(self, twin):
+        super().__init__()
+        self.first, self.second = twin[0], twin[2]
+
+    def forward(self, x):
+        return self.second(torch.relu(self.first(x)))
+
+
+def test_naswot_sees_functional_relus():
+    torch.manual_seed(0)
+    modules = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    x, y = torch.randn(6, 4), torch.zeros(6, dtype=torch.long)
+    score = naswot(FunctionalRelu(modules), x, y)
+    assert score == naswot(modules, x, y) and math.isfinite(score)
+
+
+def test_naswot_of_identical_examples_is_minus_infinity():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    assert naswot(model, torch.ones(3, 4), torch.zeros(3, dtype=torch.long)) == -math.inf
+
+
+def test_jacob_cov_matches_numpy_on_an_analytic_jacobian():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3))
+    x, y = torch.randn(4, 6), torch.zeros(4, dtype=torch.long)
+    w1, b1 = model[0].weight.detach().double().numpy(), model[0].bias.detach().double().numpy()
+    w2 = model[2].weight.detach().double().numpy()
+    pre = x.double().numpy() @ w1.T + b1  # (N, 5)
+    # d/dx of the summed outputs: W1ᵀ diag(1 - tanh²) W2ᵀ 1, one row per example
+    jac = ((1 - np.tanh(pre) ** 2) * w2.sum(0)) @ w1  # (N, 6)
+    v = np.linalg.eig(np.corrcoef(jac))[0].real  # as Mellor et al.'s code
+    expected = -np.sum(np.log(v + 1e-5) + 1 / (v + 1e-5))
+    assert jacob_cov(model, x, y) == pytest.approx(expected, rel=1e-6)
+
+
+# --- Contracts on NB201 networks -----------------------------------------------------------------
+def _state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("name", list(PROXIES))
+def test_proxies_are_deterministic_and_leave_the_model_unchanged(name, batch):
+    x, y = batch
+    model = build_model(GOOD, seed=0)
+    before, rng = _state(model), torch.get_rng_state()
+    first = PROXIES[name](model, x, y)
+    second = PROXIES[name](build_model(GOOD, seed=0), x.clone(), y.clone())
+    assert isinstance(first, float) and first == second
+    assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert torch.equal(rng, torch.get_rng_state())  # no global RNG use
+
+
+@pytest.mark.parametrize("arch", [GOOD, DISCONNECTED, ALL_SKIP, POOLS])
+def test_every_proxy_scores_every_kind_of_cell(arch, mnist1d):
+    scores = compute_proxies(arch, mnist1d, batch_size=BATCH)
+    assert set(scores) == set(PROXIES) | {f"{n}_seconds" for n in PROXIES}
+    for name in PROXIES:
+        assert isinstance(scores[name], float) and not math.isnan(scores[name]), name
+        assert scores[f"{name}_seconds"] >= 0
+    if arch == DISCONNECTED:  # the documented scores of a network whose output is constant
+        assert scores["synflow"] == scores["snip"] == scores["grad_norm"] == scores["grasp"] == 0
+        assert scores["naswot"] == scores["jacob_cov"] == -math.inf
+        assert math.isfinite(scores["fisher"])
+    else:
+        assert all(math.isfinite(scores[n]) for n in PROXIES)
+        assert scores["synflow"] > 0 and scores["snip"] > 0 and scores["grad_norm"] > 0
+
+
+def test_compute_proxies_is_seeded_and_follows_the_data(mnist1d, digits):
+    def strip(scores):
+        return {k: v for k, v in scores.items() if not k.endswith("_seconds")}
+
+    names = ["synflow", "naswot", "snip"]
+    a = compute_proxies(GOOD, mnist1d, names, seed=1, batch_size=BATCH)
+    assert strip(a) == strip(compute_proxies(GOOD, mnist1d, names, seed=1, batch_size=BATCH))
+    assert strip(a) != strip(compute_proxies(GOOD, mnist1d, names, seed=2, batch_size=BATCH))
+    # a 2-D dataset sets ndim/in_channels/num_classes; channels come from the given config
+    small = NetworkConfig(channels=4)
+    two_d = compute_proxies(GOOD, digits, ["params"], network=small, batch_size=BATCH)
+    model = build_model(GOOD, NetworkConfig(channels=4, ndim=2))
+    assert two_d["params"] == sum(p.numel() for p in model.parameters())
+
+
+def test_bad_names_and_batch_sizes_are_refused(mnist1d):
+    with pytest.raises(ValueError, match="synflow"):
+        compute_proxies(GOOD, mnist1d, ["synflo"])
+    with pytest.raises(ValueError, match="batch_size"):
+        compute_proxies(GOOD, mnist1d, ["params"], batch_size=10**6)
+    with pytest.raises(ValueError, match="known proxies are synflow, naswot"):
+        ProxyEvaluator("zen")
+    with pytest.raises(ValueError, match="batch_size"):
+        ProxyEvaluator(batch_size=0)
+
+
+# --- The evaluator -------------------------------------------------------------------------------
+def test_proxy_evaluator_result(mnist1d):
+    evaluator = ProxyEvaluator("snip", batch_size=BATCH)
+    r = evaluator.evaluate(GOOD)
+    assert isinstance(r, Result) and r.ok and str(r.arch) == GOOD and r.fidelity is None
+    assert math.isnan(r.valid_acc) and math.isnan(r.test_acc)
+    assert r.estimate == compute_proxies(GOOD, mnist1d, ["snip"], batch_size=BATCH)["snip"] == r.score
+    assert r.flops > 0 and r.sim_seconds > 0 and r.wall_seconds > 0 and r.cpu_seconds == r.sim_seconds
+    assert evaluator.max_fidelity == 1 and evaluator.evaluate(GOOD, fidelity=1).estimate == r.estimate
+    with pytest.raises(ValueError, match="fidelity"):
+        evaluator.evaluate(GOOD, fidelity=2)
+    described = pickle.loads(pickle.dumps(evaluator)).describe()
+    assert described["proxy"] == "snip" and described["batch_size"] == BATCH
+
+
+def test_proxy_evaluator_counts_the_flops_it_ran():
+    # the `flops` proxy runs exactly one forward pass of one example, and `params` none
+    r = ProxyEvaluator("flops", batch_size=BATCH).evaluate(GOOD)
+    assert r.flops == r.estimate == forward_flops(build_model(GOOD, seed=0), torch.zeros(1, 1, 40))
+    assert ProxyEvaluator("params", batch_size=BATCH).evaluate(GOOD).flops == 0
+    # snip: a forward and a backward pass of the batch, more than the forward alone
+    assert ProxyEvaluator("snip", batch_size=BATCH).evaluate(GOOD).flops > BATCH * r.flops
+
+
+def test_search_on_a_proxy_keeps_the_max_estimate_cell():
+    run = search(make_strategy("random", seed=0), ProxyEvaluator("synflow", batch_size=BATCH),
+                 Budget(evaluations=3), progress=False)
+    h = run.history
+    assert len(h) == 3 and h["valid_acc"].isna().all() and h["estimate"].notna().all()
+    assert str(run.best) == h.loc[h["estimate"].idxmax(), "arch"]
+    assert run.best_result.estimate == h["estimate"].max()
+
+
+@pytest.mark.parametrize("module", [naskit.estimate, naskit.estimate.proxies, naskit.estimate.evaluator])
+def test_docstring_examples_run(module):
+    assert doctest.testmod(module).failed == 0
+
