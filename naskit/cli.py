@@ -92,7 +92,13 @@ def add_search_commands(subparsers: argparse._SubParsersAction) -> None:
     add(subparsers)
 
 
-COMMANDS = (add_lessons_commands, add_bench_commands, add_search_commands)
+def add_estimate_commands(subparsers: argparse._SubParsersAction) -> None:
+    from naskit.estimate.cli import add_estimate_commands as add
+
+    add(subparsers)
+
+
+COMMANDS = (add_lessons_commands, add_bench_commands, add_search_commands, add_estimate_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

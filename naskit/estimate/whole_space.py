@@ -1,0 +1,68 @@
+"""Zero-cost proxies for the whole space: one record per canonical class, resumable, parallel.
+
+``naskit estimate proxies`` scores every class representative of the benchmark with every
+proxy (seed 0, one minibatch of 64) and appends one JSON line per class to
+``data/proxies_nb201_mnist1d/proxies-*.jsonl``, exactly like the benchmark build: run it again
+to resume, spread it with ``--shard``. ``space_scores`` aligns the records with a table.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from naskit.bench.protocol import BenchProtocol, Job, class_representatives
+from naskit.shards import check_shard, read_records, run_jobs
+
+FOLDER = Path(__file__).resolve().parent.parent.parent / "data" / "proxies_nb201_mnist1d"
+PREFIX = "proxies"
+
+
+def proxy_job(job: Job, protocol: BenchProtocol, batch_size: int) -> dict:
+    """All proxies of one class representative, on one thread; returns its record."""
+    import torch
+
+    from naskit.data import load_dataset
+    from naskit.estimate.proxies import compute_proxies
+
+    torch.set_num_threads(1)
+    scores = compute_proxies(job.arch, load_dataset(protocol.dataset), seed=job.seed, batch_size=batch_size,
+                             network=protocol.network)
+    return {"key": job.key, "arch": job.arch, "seed": job.seed, "batch_size": batch_size,
+            "host": platform.node(), "torch": torch.__version__, **scores}
+
+
+def pending(folder=FOLDER, seed: int = 0, shard=(0, 1), limit: int | None = None) -> list[Job]:
+    check_shard(shard)
+    done = {r["key"] for r in read_records(folder, PREFIX, ("key", "seed")) if r["seed"] == seed}
+    reps = class_representatives()
+    jobs = [Job(k, str(reps[k]), seed) for n, k in enumerate(sorted(reps)) if n % shard[1] == shard[0]]
+    todo = [j for j in jobs if j.key not in done]
+    return todo[:limit] if limit is not None else todo
+
+
+def compute_space(folder=FOLDER, seed: int = 0, batch_size: int = 64, workers: int | None = None,
+                  executor: cf.Executor | None = None, shard=(0, 1), limit: int | None = None,
+                  progress: bool = True) -> int:
+    """Score the pending classes; returns how many records were written."""
+    todo = pending(folder, seed, shard, limit)
+    return run_jobs(folder, PREFIX, todo, proxy_job, (BenchProtocol(), batch_size), shard=shard, workers=workers,
+                    executor=executor, progress=progress, desc="proxies", unit="cell")
+
+
+def load_space_proxies(folder=FOLDER, seed: int = 0) -> pd.DataFrame:
+    """The records as a DataFrame indexed by class key."""
+    records = [r for r in read_records(folder, PREFIX, ("key", "seed")) if r["seed"] == seed]
+    if not records:
+        raise FileNotFoundError(f"no proxy records in {folder}; run `naskit estimate proxies` first")
+    return pd.DataFrame(records).set_index("key")
+
+
+def space_scores(bench, proxies: pd.DataFrame, name: str) -> np.ndarray:
+    """Proxy ``name`` for each entry of ``bench`` (NaN where the class was not scored)."""
+    keys = bench.meta["keys"]
+    return proxies[name].reindex(keys).to_numpy(float)
