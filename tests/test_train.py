@@ -3,9 +3,11 @@
 Runs are kept tiny: 256 MNIST-1D training sequences (``tiny_mnist1d``), 4 channels, 1-2 epochs.
 """
 
+import copy
 import math
 
 import pytest
+
 import torch
 from torch import nn
 
@@ -225,3 +227,26 @@ def test_training_uses_the_configured_threads_and_restores_the_caller_s(tiny_mni
         assert set(seen) == {1} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_flat_sgd_is_bit_identical_to_torch_sgd(nesterov):
+    from naskit.train import FlatSGD
+
+    torch.manual_seed(0)  # test-local: builds two identical copies of a small model
+    a = nn.Sequential(nn.Conv1d(1, 4, 3), nn.BatchNorm1d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 38, 10))
+    b = copy.deepcopy(a)
+    opt_a = torch.optim.SGD(a.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=nesterov, foreach=True)
+    opt_b = FlatSGD(b.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=nesterov)
+    gen = torch.Generator().manual_seed(1)
+    for step in range(5):
+        x = torch.randn(16, 1, 40, generator=gen)
+        y = torch.randint(0, 10, (16,), generator=gen)
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            for group in opt.param_groups:
+                group["lr"] *= 0.9  # as a schedule would
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
