@@ -125,8 +125,8 @@ def _add_full_fidelity(df: pd.DataFrame, evaluator) -> pd.DataFrame:
         if arch is None:
             final.append(np.nan)
             continue
-        if arch not in cache:
-            cache[arch] = bench.query(arch, seed=getattr(evaluator, "seed", None)).test_acc
+        if arch not in cache:  # an incumbent the table lacks (e.g. found by a live proxy) has no truth
+            cache[arch] = bench.query(arch, seed=getattr(evaluator, "seed", None)).test_acc if arch in bench else np.nan
         final.append(cache[arch])
     df["final_test_of_best"] = final
     df["regret"] = optimum(evaluator) - df["final_test_of_best"]

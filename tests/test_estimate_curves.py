@@ -9,17 +9,36 @@ from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
 from naskit.estimate.correlate import correlate, rank_average, top_k_overlap
-from naskit.estimate.curves import CurveEvaluator, exp3, extrapolate, pow3
+from naskit.estimate.curves import CurveEvaluator, extrapolate, extrapolate_many
 from naskit.space import NB201Space
 
 T = np.arange(1, 6, dtype=float)
 
 
+def pow3(t, c, a, rate):
+    return c - a * np.power(t, -rate)
+
+
+def exp3(t, c, a, rate):
+    return c - a * np.exp(-rate * t)
+
+
 @pytest.mark.parametrize("family, f, params", [("pow3", pow3, (0.93, 0.4, 0.8)), ("exp3", exp3, (0.9, 0.6, 0.7))])
 def test_an_exact_curve_of_a_family_is_recovered(family, f, params):
     fit = extrapolate(f(T, *params), final_epoch=20)
-    assert fit.per_family[family] == pytest.approx(f(20, *params), abs=1e-4)
+    assert fit.per_family[family] == pytest.approx(f(20, *params), abs=1e-6)
     assert 0 <= fit.std < 0.1 and fit.final_epoch == 20
+
+
+def test_many_curves_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(0)
+    curves = np.clip(0.9 - 0.5 / T[None, :] + rng.normal(0, 0.02, (50, len(T))), 0, 1)
+    curves[3, 2] = np.nan
+    mean, std, _ = extrapolate_many(curves, 8)
+    assert np.isnan(mean[3]) and np.isnan(std[3])
+    for i in (0, 10, 49):
+        one = extrapolate(curves[i], 8)
+        assert mean[i] == pytest.approx(one.mean) and std[i] == pytest.approx(one.std)
 
 
 def test_short_or_empty_curves_fall_back_to_the_last_value():

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from naskit.estimate.correlate import correlate, rank_average
-from naskit.estimate.curves import extrapolate
+from naskit.estimate.curves import extrapolate_many
 
 # Abdelfattah et al. 2021 (Table 2, NAS-Bench-201 CIFAR-10, Spearman ρ) and Mellor et al.
 # 2021 (Kendall τ of NASWOT on NAS-Bench-201 CIFAR-10), for side-by-side comparison.
@@ -43,7 +43,7 @@ def curve_rows(bench, observed=(3, 4, 5)) -> list[dict]:
     truth, rows = _truth(bench), []
     sim = (bench.train_flops + bench.eval_flops) / bench.flops_per_second
     for m in observed:
-        pred = np.array([extrapolate(c[:m], bench.epochs).mean for c in bench._mean["valid_acc"]])
+        pred = extrapolate_many(bench._mean["valid_acc"][:, :m], bench.epochs)[0]
         rows.append({"estimator": f"curve extrapolation from {m} epochs", "kind": "learning curve",
                      **correlate(pred, truth), "sim_seconds_per_arch": float(np.nanmean(sim) * m / bench.epochs)})
     return rows

@@ -66,3 +66,44 @@ def space_scores(bench, proxies: pd.DataFrame, name: str) -> np.ndarray:
     """Proxy ``name`` for each entry of ``bench`` (NaN where the class was not scored)."""
     keys = bench.meta["keys"]
     return proxies[name].reindex(keys).to_numpy(float)
+
+
+def sample_proxies(bench, n: int, seed: int = 0, batch_size: int = 64) -> pd.DataFrame:
+    """Proxies for ``n`` random classes of ``bench``, computed here and now (for quick looks
+    and smoke runs when the whole-space records are not at hand)."""
+    keys = bench.meta["keys"]
+    picks = np.random.default_rng(seed).choice(len(keys), size=min(n, len(keys)), replace=False)
+    protocol = BenchProtocol()
+    records = [proxy_job(Job(keys[i], bench.entry_names[i], 0), protocol, batch_size) for i in sorted(picks)]
+    return pd.DataFrame(records).set_index("key")
+
+
+class CachedProxyEvaluator:
+    """A zero-cost proxy looked up from the whole-space records, charging its recorded CPU
+    seconds: a search on a proxy at table speed, so it can be repeated over many seeds."""
+
+    name = "cached_proxy"
+
+    def __init__(self, bench, proxies: pd.DataFrame, proxy: str = "synflow"):
+        if proxy not in proxies.columns:
+            raise ValueError(f"no proxy {proxy!r} in the records; they hold "
+                             f"{', '.join(c for c in proxies.columns if not c.endswith('_seconds'))}")
+        self.bench, self.proxy = bench, proxy
+        self.scores = space_scores(bench, proxies, proxy)
+        self.seconds = proxies[f"{proxy}_seconds"].reindex(bench.meta["keys"]).to_numpy(float)
+        self.max_fidelity = 1
+
+    def evaluate(self, arch, fidelity=None):
+        from naskit.evaluators import _arch
+        from naskit.strategies.base import Result
+
+        arch = _arch(arch)
+        i = self.bench.entry(arch)
+        if not np.isfinite(self.seconds[i]):
+            raise ValueError(f"{arch} has no recorded {self.proxy} score")
+        nan = float("nan")
+        return Result(arch, fidelity, nan, nan, estimate=float(self.scores[i]), sim_seconds=float(self.seconds[i]),
+                      cpu_seconds=float(self.seconds[i]))
+
+    def describe(self) -> dict:
+        return {"name": self.name, "proxy": self.proxy}
