@@ -155,23 +155,33 @@ def to_internal(x: torch.Tensor, ndim: int) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
+def skeleton(config: NetworkConfig, make_cell) -> tuple[nn.Module, nn.Sequential, nn.Module, nn.Linear]:
+    """The macro skeleton's parts: stem, [cells, reduction, cells, reduction, cells], head, classifier.
+
+    ``make_cell(width)`` builds one cell of ``width`` channels (a ``Cell`` here, a mixed-op
+    cell in ``naskit.supernet``). Modules are created in this fixed order, so a seeded
+    initialisation gives the same weights to every network built from the same cells.
+    """
+    c, nd = config.channels, config.ndim
+    stem = ops.conv_bn(nd, config.in_channels, c, 3)
+    layers: list[nn.Module] = []
+    for stage in range(3):
+        width = c * 2**stage
+        if stage > 0:
+            layers.append(ops.ResidualReduction(nd, width // 2, width))
+        layers.extend(make_cell(width) for _ in range(config.cells_per_stage))
+    head = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU())
+    return stem, nn.Sequential(*layers), head, nn.Linear(4 * c, config.num_classes)
+
+
 class Network(nn.Module):
     """The macro skeleton around one cell (shared by every stage, with separate weights)."""
 
     def __init__(self, arch: Arch, config: NetworkConfig = NetworkConfig()):
         super().__init__()
         self.arch, self.config = arch, config
-        c, nd = config.channels, config.ndim
-        self.stem = ops.conv_bn(nd, config.in_channels, c, 3)
-        layers: list[nn.Module] = []
-        for stage in range(3):
-            width = c * 2**stage
-            if stage > 0:
-                layers.append(ops.ResidualReduction(nd, width // 2, width))
-            layers.extend(Cell(arch, nd, width) for _ in range(config.cells_per_stage))
-        self.cells = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU())
-        self.classifier = nn.Linear(4 * c, config.num_classes)
+        self.stem, self.cells, self.head, self.classifier = skeleton(
+            config, lambda width: Cell(arch, config.ndim, width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, in_channels, L) or (B, in_channels, H, W) -> logits (B, num_classes)

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from naskit import ops
-from naskit.network import Cell, Network, NetworkConfig, live_edges, to_internal
+from naskit.network import Cell, Network, NetworkConfig, live_edges, skeleton, to_internal
 from naskit.space import EDGES, NUM_EDGES, NUM_NODES, OPS, Arch, parse
 
 WEIGHTS_SHAPE = (NUM_EDGES, len(OPS))  # (6, 5): one row per edge, one column per op
@@ -153,18 +153,9 @@ class SuperNet(nn.Module):
                  track_running_stats: bool = False):
         super().__init__()
         self.config, self.affine, self.track_running_stats = config, affine, track_running_stats
-        c, nd = config.channels, config.ndim
-        # Same layout as Network.__init__: stem -> [cells, reduction, cells, reduction, cells] -> head
-        self.stem = ops.conv_bn(nd, config.in_channels, c, 3)
-        layers: list[nn.Module] = []
-        for stage in range(3):
-            width = c * 2**stage
-            if stage > 0:
-                layers.append(ops.ResidualReduction(nd, width // 2, width))
-            layers.extend(SuperCell(nd, width, affine, track_running_stats) for _ in range(config.cells_per_stage))
-        self.cells = nn.Sequential(*layers)  # run by forward, layer by layer, with the cell mode
-        self.head = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU())
-        self.classifier = nn.Linear(4 * c, config.num_classes)
+        # the same skeleton as Network; forward runs self.cells layer by layer, with the cell mode
+        self.stem, self.cells, self.head, self.classifier = skeleton(
+            config, lambda width: SuperCell(config.ndim, width, affine, track_running_stats))
 
     def forward(self, x: torch.Tensor, *, arch: Arch | str | None = None,
                 weights: torch.Tensor | None = None, hard: torch.Tensor | None = None) -> torch.Tensor:
