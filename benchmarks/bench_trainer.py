@@ -60,7 +60,7 @@ def reference_train(arch, data, config: TrainConfig, seed: int) -> float:
 def _warm_up(seconds: float = 1.0) -> None:
     """Start-up work of a worker, done before the clock starts (the reference runs in this
     already warm process): imports, the dataset, the FLOP counter's first use."""
-    import naskit.cost  # noqa: F401
+    import naskit.cost
 
     naskit.train("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|",
                  load_dataset("mnist1d").subset(128), epochs=1)

@@ -8,12 +8,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
 
-import torch  # noqa: E402
-
-import naskit  # noqa: E402
-from naskit import plots  # noqa: E402
+import naskit
+from naskit import plots
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 

@@ -54,7 +54,7 @@ class Dataset:
     def in_channels(self) -> int:
         return self.x_train.shape[1]
 
-    def subset(self, n_train: int) -> "Dataset":
+    def subset(self, n_train: int) -> Dataset:
         """The same dataset with only the first ``n_train`` training examples (low fidelity)."""
         if not 1 <= n_train <= len(self.y_train):
             raise ValueError(f"n_train must be in 1..{len(self.y_train)}, got {n_train!r}")

@@ -29,7 +29,6 @@ import pandas as pd
 from scipy import stats
 
 from naskit.search import Budget, search
-from naskit.space import NB201Space
 from naskit.strategies import make_strategy
 
 
@@ -188,4 +187,4 @@ def final_table(df: pd.DataFrame, value: str = "final_test_of_best", baseline: s
     return pd.DataFrame(rows).set_index("strategy")
 
 
-__all__ = ["experiment", "anytime", "final_table", "optimum"]
+__all__ = ["anytime", "experiment", "final_table", "optimum"]

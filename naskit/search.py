@@ -297,7 +297,7 @@ def _finish(run_id, rows, stop, settings) -> SearchRun:
     history["test_of_best"] = _incumbent_test(history)
     inside = history[history["within_budget"]]
     cost = {
-        "evaluations": int(len(inside)),
+        "evaluations": len(inside),
         "failed": int((inside["status"] != "ok").sum()),
         "flops": float(inside["flops"].sum()),
         "sim_seconds": float(inside["sim_seconds"].sum()),

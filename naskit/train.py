@@ -28,7 +28,6 @@ from naskit.data import Dataset
 from naskit.network import Network, NetworkConfig, build_model
 from naskit.space import Arch, parse
 
-
 OPTIMIZERS = ("sgd", "adam")
 
 
@@ -77,7 +76,7 @@ class FlatSGD(torch.optim.Optimizer):
         self.flat.add_(d, alpha=-group["lr"])
 
 
-def make_optimizer(model: nn.Module, config: "TrainConfig") -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     params = [p for p in model.parameters() if p.requires_grad]

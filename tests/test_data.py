@@ -6,7 +6,6 @@ References: MNIST-1D's published arguments give 4,000 train + 1,000 test sequenc
 
 import hashlib
 import random
-import zipfile
 
 import numpy as np
 import pytest

@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 
 from naskit.bench.table import TabularBenchmark
-from naskit.estimate.predictors import (PREDICTORS, SurrogateEvaluator, class_features, make_predictor,
-                                        predictor_learning_curve)
+from naskit.estimate.predictors import (
+    PREDICTORS,
+    SurrogateEvaluator,
+    class_features,
+    make_predictor,
+    predictor_learning_curve,
+)
 from naskit.space import NB201Space
 
 

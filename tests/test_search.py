@@ -21,7 +21,7 @@ from naskit.strategies import STRATEGIES, make_strategy
 from naskit.strategies.base import Result
 
 sys.path.insert(0, str(Path(__file__).parent))
-from search_helpers import EPOCHS, SlowEvaluator, synthetic_bench  # noqa: E402
+from search_helpers import EPOCHS, SlowEvaluator, synthetic_bench
 
 HELPER = Path(__file__).parent / "search_helpers.py"
 OPTIONS = {"sh": {"max_fidelity": EPOCHS}, "hyperband": {"max_fidelity": EPOCHS}}

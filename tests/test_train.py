@@ -7,7 +7,6 @@ import copy
 import math
 
 import pytest
-
 import torch
 from torch import nn
 

@@ -107,8 +107,8 @@ def render(bench: TabularBenchmark) -> str:
         "",
         "## Protocol",
         "",
-        f"- Search space: NAS-Bench-201 cell (4 nodes, 6 edges, 5 ops), one representative (lowest index) "
-        f"per canonical class; all member cells map to it.",
+        "- Search space: NAS-Bench-201 cell (4 nodes, 6 edges, 5 ops), one representative (lowest index) "
+        "per canonical class; all member cells map to it.",
         f"- Network: {net.get('channels')} channels, {net.get('cells_per_stage')} cell per stage, 3 stages "
         f"({net.get('channels')}/{2 * (net.get('channels') or 0)}/{4 * (net.get('channels') or 0)} channels), "
         "NB201 residual reductions, 1-D ops.",
@@ -124,7 +124,7 @@ def render(bench: TabularBenchmark) -> str:
         "",
         "## Build",
         "",
-        f"- Command: `naskit bench build` (resumable; `--shard I/N` and `--dask ADDRESS` to spread it), "
+        "- Command: `naskit bench build` (resumable; `--shard I/N` and `--dask ADDRESS` to spread it), "
         "then `naskit bench pack`. Re-check: `naskit bench verify --sample 3`.",
         f"- Machine: {man.get('platform', {}).get('cpu_model')}, {man.get('platform', {}).get('logical_cores')} "
         f"cores; torch {man.get('versions', {}).get('torch')}, naskit {man.get('versions', {}).get('naskit')} "

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 from naskit.network import NetworkConfig, live_edges
-from naskit.space import NB201Space, Arch
+from naskit.space import Arch, NB201Space
 from naskit.train import TrainConfig
 
 

@@ -194,7 +194,7 @@ class TabularBenchmark:
 
     # ---- constructors --------------------------------------------------------------------
     @classmethod
-    def from_runs(cls, records: list[dict], meta: dict | None = None, **kwargs) -> "TabularBenchmark":
+    def from_runs(cls, records: list[dict], meta: dict | None = None, **kwargs) -> TabularBenchmark:
         """From build records (``naskit.bench.build``): entries are canonical classes, and every
         member cell of a trained class maps to it."""
         from naskit.bench.protocol import class_representatives
@@ -212,7 +212,7 @@ class TabularBenchmark:
                    **table, **kwargs)
 
     @classmethod
-    def from_table(cls, df: pd.DataFrame, **kwargs) -> "TabularBenchmark":
+    def from_table(cls, df: pd.DataFrame, **kwargs) -> TabularBenchmark:
         """Wrap a user's table keyed by NB201 arch strings (e.g. an export of NATS-Bench).
 
         Required columns: ``arch``, ``valid_acc``, ``test_acc`` (fractions in [0, 1]).

@@ -41,7 +41,7 @@ def correlate(estimate, truth, top=(0.01, 0.05, 0.10), seconds_per_arch: float |
     if len(e) < 3:
         raise ValueError(f"need at least 3 finite pairs to correlate, got {len(e)}")
     out = {
-        "n": int(len(e)),
+        "n": len(e),
         "spearman": float(stats.spearmanr(e, t).statistic),
         "kendall": float(stats.kendalltau(e, t).statistic),
     }
