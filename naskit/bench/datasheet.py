@@ -127,8 +127,11 @@ def render(bench: TabularBenchmark) -> str:
         "- Command: `naskit bench build` (resumable; `--shard I/N` and `--dask ADDRESS` to spread it), "
         "then `naskit bench pack`. Re-check: `naskit bench verify --sample 3`.",
         f"- Machine: {man.get('platform', {}).get('cpu_model')}, {man.get('platform', {}).get('logical_cores')} "
-        f"cores; torch {man.get('versions', {}).get('torch')}, naskit {man.get('versions', {}).get('naskit')} "
-        f"at commit `{(man.get('git', {}) or {}).get('commit')}`.",
+        f"cores; runs recorded on host(s) {', '.join(build.get('hosts', []))} with torch "
+        f"{', '.join(build.get('torch', []))}, {', '.join(str(t) for t in build.get('threads', []))} thread(s) "
+        f"per run; packed by naskit {man.get('versions', {}).get('naskit')} at commit "
+        f"`{(man.get('git', {}) or {}).get('commit')}`. Every record's trainer is bit-compatible with the "
+        "packing commit's: `naskit bench verify` re-trains rows and compares every value.",
         f"- Cost: {build.get('cpu_seconds', 0) / 3600:.2f} core-hours of training CPU time "
         f"({build.get('cpu_seconds_per_run', 0):.2f} CPU-s per run), "
         f"{build.get('achieved_gflops', 0):.2f} GFLOP/s per core achieved (train + eval FLOPs / CPU-s).",
