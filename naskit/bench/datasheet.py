@@ -130,8 +130,8 @@ def render(bench: TabularBenchmark) -> str:
         f"cores; runs recorded on host(s) {', '.join(build.get('hosts', []))} with torch "
         f"{', '.join(build.get('torch', []))}, {', '.join(str(t) for t in build.get('threads', []))} thread(s) "
         f"per run; packed by naskit {man.get('versions', {}).get('naskit')} at commit "
-        f"`{(man.get('git', {}) or {}).get('commit')}`. Every record's trainer is bit-compatible with the "
-        "packing commit's: `naskit bench verify` re-trains rows and compares every value.",
+        f"`{(man.get('git', {}) or {}).get('commit')}`; `naskit bench verify` re-trains sampled rows with "
+        "that code and compares every recorded value.",
         f"- Cost: {build.get('cpu_seconds', 0) / 3600:.2f} core-hours of training CPU time "
         f"({build.get('cpu_seconds_per_run', 0):.2f} CPU-s per run), "
         f"{build.get('achieved_gflops', 0):.2f} GFLOP/s per core achieved (train + eval FLOPs / CPU-s).",
