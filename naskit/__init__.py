@@ -4,6 +4,7 @@ from naskit.bench.store import load_benchmark
 from naskit.bench.table import TabularBenchmark
 from naskit.cost import Cost, EnergyEstimate, Stopwatch, estimate_energy, measure_energy
 from naskit.data import Dataset, available_datasets, load_dataset
+from naskit.manifests import diff_manifests
 from naskit.network import NetworkConfig, build_model
 from naskit.repro import deterministic, load_manifest, manifest, seed_everything, write_manifest
 from naskit.space import OPS, Arch, NB201Space
