@@ -2,6 +2,7 @@
 
 from naskit.bench.store import load_benchmark
 from naskit.bench.table import TabularBenchmark
+from naskit.checklist import checklist, checklist_markdown
 from naskit.cost import Cost, EnergyEstimate, Stopwatch, estimate_energy, measure_energy
 from naskit.data import Dataset, available_datasets, load_dataset
 from naskit.manifests import diff_manifests

@@ -108,6 +108,8 @@ def experiment(
                 bar.update(1)
             frames = [f.result() for f in futures]
     df = pd.concat(frames, ignore_index=True)
+    df.attrs.update(manifest=record, evaluator=evaluator.describe(), budget=budget.__dict__,
+                    strategies=sorted({t.label for t in tasks}), seeds=sorted({t.seed for t in tasks}))
     return _add_full_fidelity(df, evaluator)
 
 

@@ -1,0 +1,37 @@
+"""The checklist answers from what a run recorded and flags what it cannot know."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from naskit.checklist import NO, UNKNOWN, YES, checklist, checklist_markdown
+from naskit.evaluators import TabularEvaluator
+from naskit.experiment import experiment
+from naskit.search import Budget, search
+from naskit.strategies import make_strategy
+
+sys.path.insert(0, str(Path(__file__).parent))
+from search_helpers import synthetic_bench  # noqa: E402
+
+
+def test_experiment_with_random_search_and_many_seeds():
+    df = experiment(["random", "evolution"], TabularEvaluator(synthetic_bench()), seeds=range(3),
+                    budget=Budget(evaluations=10), progress=False)
+    items = checklist(df)
+    answer = {it.question.split()[0] + " " + it.question.split()[1]: it.answer for it in items}
+    assert answer["Compared against"] == YES
+    assert answer["Multiple runs"] == YES
+    assert answer["Tabular or"] == YES
+    assert answer["Ablation studies"] == UNKNOWN
+    md = checklist_markdown(df)
+    assert md.count("\n") == len(items) + 1 and "| 6 |" in md
+
+
+def test_single_run_without_random_search_is_flagged():
+    run = search(make_strategy("evolution", seed=0), TabularEvaluator(synthetic_bench()), Budget(evaluations=5),
+                 progress=False)
+    answers = [it.answer for it in checklist(run)]
+    assert answers[5] == NO  # no random-search baseline
+    assert answers[6] == NO  # one seed
+    assert "seeds [0]" in checklist(run)[1].evidence
