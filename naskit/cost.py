@@ -295,3 +295,31 @@ class Cost:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The reference GPU for "GPU-hours": an NVIDIA V100, the GPU of most NAS papers' cost tables
+# (DARTS, ENAS and NAS-Bench-201 report V100 or similar GPU-days). 15.7 TFLOP/s is its FP32
+# peak (NVIDIA's V100 datasheet); small NAS networks reach a fraction of it, so the default
+# utilisation is an assumption, stated wherever the figure is shown.
+REFERENCE_GPU = "NVIDIA V100 (15.7 TFLOP/s FP32 peak)"
+REFERENCE_GPU_FLOPS = 15.7e12
+REFERENCE_GPU_UTILIZATION = 0.3
+
+
+def gpu_hours(flops: float, utilization: float = REFERENCE_GPU_UTILIZATION,
+              peak_flops: float = REFERENCE_GPU_FLOPS) -> float:
+    """An ESTIMATE of the hours ``flops`` (2 per multiply-add) take on the reference GPU.
+
+    ``hours = flops / (peak_flops * utilization) / 3600``. It converts naskit's measured FLOPs
+    into the unit of the NAS literature's cost tables; it is not a measurement, and small
+    networks typically use far less than 30 % of a GPU (see ``benchmarks/README.md``).
+
+    Example:
+        >>> round(gpu_hours(15.7e12 * 0.3 * 3600), 6)
+        1.0
+    """
+    if not 0 < utilization <= 1:
+        raise ValueError(f"utilization must be in (0, 1], got {utilization!r}")
+    if flops < 0 or peak_flops <= 0:
+        raise ValueError("flops must be >= 0 and peak_flops > 0")
+    return flops / (peak_flops * utilization) / 3600.0

@@ -149,3 +149,12 @@ def test_cost_from_stopwatch_estimates_energy():
     assert cost.flops == 10 and cost.cpu_seconds == 7200.0 and cost.wall_seconds == 3600.0
     assert cost.kwh == pytest.approx(7200 * 12.0 / 3.6e6)
     assert cost.kg_co2e == pytest.approx(cost.kwh * 0.475)
+
+
+def test_gpu_hours_is_flops_over_peak_times_utilisation():
+    from naskit.cost import REFERENCE_GPU_FLOPS, gpu_hours
+
+    assert gpu_hours(REFERENCE_GPU_FLOPS * 3600, utilization=1.0) == pytest.approx(1.0)
+    assert gpu_hours(1e15, utilization=0.5, peak_flops=1e12) == pytest.approx(1e15 / 0.5e12 / 3600)
+    with pytest.raises(ValueError, match="utilization"):
+        gpu_hours(1.0, utilization=0)
