@@ -7,6 +7,7 @@ from naskit.cost import Cost, EnergyEstimate, Stopwatch, estimate_energy, measur
 from naskit.data import Dataset, available_datasets, load_dataset
 from naskit.manifests import diff_manifests
 from naskit.network import NetworkConfig, build_model
+from naskit.replay import record_training, replay
 from naskit.repro import deterministic, load_manifest, manifest, seed_everything, write_manifest
 from naskit.space import OPS, Arch, NB201Space
 from naskit.train import TrainConfig, TrainResult, train
