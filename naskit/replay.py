@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -70,7 +71,7 @@ def _compare(name: str, recorded, replayed) -> dict:
 
 
 def _same(x, y) -> bool:
-    if isinstance(x, float) and isinstance(y, float) and x != x and y != y:
+    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
         return True  # NaN recorded, NaN replayed
     return x == y
 

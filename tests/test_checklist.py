@@ -12,7 +12,7 @@ from naskit.search import Budget, search
 from naskit.strategies import make_strategy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from search_helpers import synthetic_bench  # noqa: E402
+from search_helpers import synthetic_bench
 
 
 def test_experiment_with_random_search_and_many_seeds():
