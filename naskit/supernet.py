@@ -118,18 +118,14 @@ class SuperCell(nn.Module):
                 continue
             _, conv, bn = self.edges[e].ops[cell.arch.ops[e]]
             target["conv.weight"].copy_(conv.weight)
-            if bn.affine:
-                target["bn.weight"].copy_(bn.weight)
-                target["bn.bias"].copy_(bn.bias)
-            else:
-                target["bn.weight"].fill_(1.0)
-                target["bn.bias"].fill_(0.0)
-            if bn.track_running_stats:
-                target["bn.running_mean"].copy_(bn.running_mean)
-                target["bn.running_var"].copy_(bn.running_var)
-            else:
-                target["bn.running_mean"].fill_(0.0)
-                target["bn.running_var"].fill_(1.0)
+            # (supernet BN attribute, value when the supernet's BN does not have it)
+            for name, present, default in (("weight", bn.affine, 1.0), ("bias", bn.affine, 0.0),
+                                           ("running_mean", bn.track_running_stats, 0.0),
+                                           ("running_var", bn.track_running_stats, 1.0)):
+                if present:
+                    target[f"bn.{name}"].copy_(getattr(bn, name))
+                else:
+                    target[f"bn.{name}"].fill_(default)
 
 
 class SuperNet(nn.Module):
