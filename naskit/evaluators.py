@@ -56,7 +56,7 @@ class TabularEvaluator:
 
     def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Result:
         arch = _arch(arch)
-        q = self.bench.query(arch, epoch=_fidelity(fidelity, self.max_fidelity) if fidelity else self.epochs,
+        q = self.bench.query(arch, epoch=self.epochs if fidelity is None else _fidelity(fidelity, self.max_fidelity),
                              seed=self.seed)
         return Result(arch, fidelity, q.valid_acc, q.test_acc, flops=q.train_flops,
                       sim_seconds=q.sim_seconds, wall_seconds=0.0, cpu_seconds=0.0)

@@ -10,6 +10,7 @@ Example:
     >>> from naskit.evaluators import TabularEvaluator
     >>> from naskit.bench.table import TabularBenchmark
     >>> import pandas as pd
+    >>> from naskit.space import NB201Space
     >>> space = NB201Space()
     >>> table = pd.DataFrame({"arch": [str(a) for a in space], "valid_acc": [a.index / 15625 for a in space],
     ...                       "test_acc": [a.index / 15625 for a in space]})
@@ -119,11 +120,11 @@ def _add_full_fidelity(df: pd.DataFrame, evaluator) -> pd.DataFrame:
         df["final_test_of_best"] = df["test_of_best"]
         return df
     # the incumbent's final-epoch test accuracy: what you get when you train the chosen cell fully
-    best_arch = _incumbent_arch(df)
+    best_arch = df["incumbent"]
     cache: dict[str, float] = {}
     final = []
     for arch in best_arch:
-        if arch is None:
+        if arch is None or arch != arch:  # no incumbent yet (None, or NaN after concat)
             final.append(np.nan)
             continue
         if arch not in cache:  # an incumbent the table lacks (e.g. found by a live proxy) has no truth
@@ -132,18 +133,6 @@ def _add_full_fidelity(df: pd.DataFrame, evaluator) -> pd.DataFrame:
     df["final_test_of_best"] = final
     df["regret"] = optimum(evaluator) - df["final_test_of_best"]
     return df
-
-
-def _incumbent_arch(df: pd.DataFrame) -> list:
-    out, best, current, key = [], -np.inf, None, None
-    for strategy, seed, arch, valid, ok in zip(df["strategy"], df["seed"], df["arch"], df["score"],
-                                               (df["status"] == "ok") & df["within_budget"]):
-        if (strategy, seed) != key:
-            key, best, current = (strategy, seed), -np.inf, None
-        if ok and valid == valid and valid > best:
-            best, current = valid, arch
-        out.append(current)
-    return out
 
 
 def optimum(evaluator) -> float:

@@ -294,7 +294,7 @@ def _finish(run_id, rows, stop, settings) -> SearchRun:
         best = NB201Space().parse(history.at[i, "arch"])
         best_result = Result(best, _none_if_nan(history.at[i, "fidelity"]), history.at[i, "valid_acc"],
                              history.at[i, "test_acc"], estimate=_float_or_none(history.at[i, "estimate"]))
-    history["test_of_best"] = _incumbent_test(history)
+    history["incumbent"], history["test_of_best"] = _incumbents(history)
     inside = history[history["within_budget"]]
     cost = {
         "evaluations": len(inside),
@@ -308,15 +308,16 @@ def _finish(run_id, rows, stop, settings) -> SearchRun:
     return SearchRun(run_id, best, best_result, history, stop or "strategy finished", cost, {}, settings)
 
 
-def _incumbent_test(history: pd.DataFrame) -> list[float]:
-    """Test accuracy of the best-scoring evaluation so far (the incumbent), at each step."""
-    best, test, out = -math.inf, math.nan, []
-    for valid, t, ok, inside in zip(history["score"], history["test_acc"], history["status"] == "ok",
-                                    history["within_budget"]):
-        if ok and inside and valid == valid and valid > best:
-            best, test = valid, t
-        out.append(test)
-    return out
+def _incumbents(history: pd.DataFrame) -> tuple[list, list[float]]:
+    """The best-scoring cell so far (the incumbent) and its test accuracy, at each step."""
+    best, arch, test, archs, tests = -math.inf, None, math.nan, [], []
+    for a, score, t, ok, inside in zip(history["arch"], history["score"], history["test_acc"],
+                                       history["status"] == "ok", history["within_budget"]):
+        if ok and inside and score == score and score > best:
+            best, arch, test = score, a, t
+        archs.append(arch)
+        tests.append(test)
+    return archs, tests
 
 
 def _none_if_nan(value):

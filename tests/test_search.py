@@ -155,6 +155,7 @@ def test_history_tracks_the_incumbent(bench):
     assert list(h["best_valid_so_far"]) == list(h["valid_acc"].cummax())
     best_row = h["valid_acc"].idxmax()
     assert h["test_of_best"].iloc[-1] == h.at[best_row, "test_acc"]
+    assert h["incumbent"].iloc[-1] == h.at[best_row, "arch"] == str(run.best)
     assert list(h["cum_evaluations"]) == list(range(1, 41))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+from naskit.bench.store import DATA_DIR, DEFAULT_PATH
+
 RUNS_DIR = DATA_DIR / "nb201_mnist1d"
 
 
@@ -80,7 +81,7 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
 
     pack = commands.add_parser("pack", help="pack the build records into data/ and write the datasheet")
     pack.add_argument("--folder", type=Path, default=RUNS_DIR, help=f"shard folder (default: {RUNS_DIR})")
-    pack.add_argument("--out", type=Path, default=DATA_DIR / "nb201_mnist1d.npz")
+    pack.add_argument("--out", type=Path, default=DEFAULT_PATH)
     pack.add_argument("--datasheet", type=Path, default=DATA_DIR / "README.md")
     pack.set_defaults(func=bench_pack)
 

@@ -186,11 +186,10 @@ class TabularBenchmark:
         """The per-epoch curve ``name`` (one of CURVES) of ``arch``, shape (epochs,)."""
         if name not in CURVES:
             raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVES)}")
-        i = self.entry(arch)
         if seed is None:
-            return self._mean[name][i].copy()
-        return self.curves[name][self._row[(i, seed)]].copy() if (i, seed) in self._row else self.query(
-            arch, seed=seed)  # raises the explanatory error
+            return self._mean[name][self.entry(arch)].copy()
+        self.query(arch, seed=seed)  # raises the explanatory error for an untrained seed
+        return self.curves[name][self._row[(self.entry(arch), seed)]].copy()
 
     # ---- constructors --------------------------------------------------------------------
     @classmethod
