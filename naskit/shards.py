@@ -45,12 +45,18 @@ def check_shard(shard: tuple[int, int]) -> None:
 
 def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), *, shard=(0, 1),
              workers: int | None = None, executor: cf.Executor | None = None, progress: bool = True,
-             desc: str = "jobs", unit: str = "job") -> int:
+             desc: str = "jobs", unit: str = "job", tag: str | None = None) -> int:
     """Run ``fn(job, *args)`` for every job (in a spawn-started process pool by default, or
-    on ``executor``) and append each returned record durably; returns how many were written."""
+    on ``executor``) and append each returned record durably; returns how many were written.
+
+    The shard file is ``<prefix>-<tag>-<i>of<n>.jsonl``, ``tag`` defaulting to the host name."""
     from tqdm.auto import tqdm
 
+    tag = tag or platform.node() or "host"
+    if not tag.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValueError(f"a shard tag takes letters, digits, '-', '_' and '.', got {tag!r}")
     folder = Path(folder)
+    out = folder / f"{prefix}-{tag}-{shard[0]}of{shard[1]}.jsonl"
     folder.mkdir(parents=True, exist_ok=True)
     if not jobs:
         return 0
@@ -59,7 +65,6 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
         import multiprocessing
 
         executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
-    out = folder / f"{prefix}-{platform.node() or 'host'}-{shard[0]}of{shard[1]}.jsonl"
     _end_cut_line(out)
     window = 4 * (workers or os.cpu_count() or 1)  # jobs in flight: bounded, so Ctrl-C loses few
     written = 0

@@ -30,6 +30,7 @@ from naskit.bench.store import pack
 from naskit.bench.table import DEFAULT_FLOPS_PER_SECOND, TabularBenchmark
 from naskit.bench.verify import _compare, check_protocol, verify
 from naskit.network import NetworkConfig
+from naskit.shards import run_jobs
 from naskit.space import NB201Space, parse
 from naskit.train import TrainConfig
 
@@ -497,6 +498,34 @@ def test_verify_retrains_and_matches_bit_for_bit(tiny_build, tmp_path, monkeypat
     (result,) = verify(bench, sample=1)
     assert result["match"], result
     assert result["valid_acc"]["recorded"] == result["valid_acc"]["recomputed"] == bench.curves["valid_acc"][0, 0]
+
+
+def test_verify_draws_only_rows_trained_here(records, monkeypatch):
+    from naskit.bench.pack import origin_of
+    from naskit.bench.verify import current_origin, eligible_rows
+
+    recs = [dict(r, host="vm", torch="0.0-elsewhere") for r in records]
+    recs[1]["host"], recs[1]["torch"] = current_origin().split("/torch-")
+    origins = sorted({origin_of(r) for r in recs})
+    meta = {"build": {"origins": origins, "run_origin": [origins.index(origin_of(r)) for r in recs]}}
+    bench = TabularBenchmark.from_runs(recs, meta=meta)
+    assert eligible_rows(bench).tolist() == [1]
+    assert eligible_rows(bench, any_origin=True).tolist() == list(range(len(recs)))
+    meta["build"]["origins"] = [o.replace(current_origin(), "elsewhere/torch-9") for o in origins]
+    with pytest.raises(ValueError, match="no row of this table was trained here"):
+        eligible_rows(TabularBenchmark.from_runs(recs, meta=meta))
+
+
+def test_reverse_takes_the_plan_from_its_end_and_tags_name_the_shard(tmp_path):
+    jobs = plan(TINY)
+    assert pending_jobs(tmp_path, TINY, reverse=True) == jobs[::-1]
+    assert pending_jobs(tmp_path, TINY, (1, 2), limit=2, reverse=True) == jobs[1::2][::-1][:2]
+    with pytest.raises(ValueError, match="shard tag"):
+        build(tmp_path, TINY, limit=1, progress=False, tag="a/b")
+    with cf.ThreadPoolExecutor(1) as pool:
+        assert run_jobs(tmp_path, "runs", [1, 2], lambda job: {"job": job}, executor=pool,
+                        tag="box-2", progress=False) == 2
+    assert [p.name for p in tmp_path.glob("runs-*")] == ["runs-box-2-0of1.jsonl"]
 
 
 # --- datasheet: computed figures against scipy -----------------------------------------------------

@@ -43,12 +43,15 @@ def read_runs(folder: str | Path) -> list[dict]:
     return read_records(folder, "runs", ("key", "seed"))
 
 
-def pending_jobs(folder, protocol: BenchProtocol, shard: tuple[int, int] = (0, 1), limit: int | None = None):
-    """Jobs of the plan (in order) that this shard owns and no shard has finished."""
+def pending_jobs(folder, protocol: BenchProtocol, shard: tuple[int, int] = (0, 1), limit: int | None = None,
+                 reverse: bool = False):
+    """Jobs of the plan (in order, or from its end) that this shard owns and no shard has finished."""
     check_shard(shard)
     index, count = shard
     done = {(r["key"], r["seed"]) for r in read_runs(folder)}
     todo = [j for n, j in enumerate(plan(protocol)) if n % count == index and (j.key, j.seed) not in done]
+    if reverse:
+        todo.reverse()
     return todo[:limit] if limit is not None else todo
 
 
@@ -60,6 +63,8 @@ def build(
     shard: tuple[int, int] = (0, 1),
     limit: int | None = None,
     progress: bool = True,
+    reverse: bool = False,
+    tag: str | None = None,
 ) -> int:
     """Run the pending jobs and append their records; returns how many were written.
 
@@ -70,7 +75,11 @@ def build(
             ``get_executor()``; the caller owns and closes it.
         shard: ``(i, n)`` to build only every n-th job starting at i (one machine's share).
         limit: stop after this many jobs (for trials and tests).
+        reverse: take the pending jobs from the end of the plan: a second machine started on
+            the same folder works towards the first one instead of repeating its next jobs.
+        tag: the shard file's name part (default: this machine's name); give machines that
+            share a host name different tags, or their shards collide when merged.
     """
-    todo = pending_jobs(folder, protocol, shard, limit)
+    todo = pending_jobs(folder, protocol, shard, limit, reverse)
     return run_jobs(folder, "runs", todo, train_job, (protocol,), shard=shard, workers=workers,
-                    executor=executor, progress=progress, desc="bench build", unit="net")
+                    executor=executor, progress=progress, desc="bench build", unit="net", tag=tag)

@@ -31,7 +31,7 @@ def bench_build(args: argparse.Namespace) -> int:
         executor = client.get_executor()
     try:
         written = build(args.folder, protocol, workers=args.workers, executor=executor,
-                        shard=args.shard, limit=args.limit)
+                        shard=args.shard, limit=args.limit, reverse=args.reverse, tag=args.tag)
     finally:
         if client is not None:
             client.close()
@@ -53,7 +53,8 @@ def bench_verify(args: argparse.Namespace) -> int:
     from naskit.bench.store import load_benchmark
     from naskit.bench.verify import verify
 
-    rows = verify(load_benchmark(args.path), args.sample, seed=args.seed, workers=args.workers)
+    rows = verify(load_benchmark(args.path), args.sample, seed=args.seed, workers=args.workers,
+                  any_origin=args.any_origin)
     for r in rows:
         status = "match" if r["match"] else "MISMATCH"
         va, ta = r["valid_acc"], r["test_acc"]
@@ -76,6 +77,10 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--workers", type=int, default=None, help="processes, one thread each (default: all cores)")
     build.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N", help="build every N-th job from I")
     build.add_argument("--limit", type=int, default=None, help="stop after this many runs")
+    build.add_argument("--reverse", action="store_true",
+                       help="take jobs from the end of the plan (a second machine on the same folder)")
+    build.add_argument("--tag", default=None,
+                       help="name in the shard file, runs-TAG-IofN.jsonl (default: this machine's name)")
     build.add_argument("--dask", default=None, metavar="ADDRESS", help="run on a Dask scheduler instead")
     build.set_defaults(func=bench_build)
 
@@ -89,5 +94,7 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--sample", type=int, default=3, help="how many runs to re-train (default 3)")
     check.add_argument("--seed", type=int, default=0, help="which runs are drawn")
     check.add_argument("--workers", type=int, default=1)
+    check.add_argument("--any-origin", action="store_true",
+                       help="draw among all rows, also those trained on another host or torch version")
     check.add_argument("--path", type=Path, default=None, help="packed table (default: the shipped one)")
     check.set_defaults(func=bench_verify)

@@ -127,11 +127,12 @@ def render(bench: TabularBenchmark) -> str:
         "- Command: `naskit bench build` (resumable; `--shard I/N` and `--dask ADDRESS` to spread it), "
         "then `naskit bench pack`. Re-check: `naskit bench verify --sample 3`.",
         f"- Machine: {man.get('platform', {}).get('cpu_model')}, {man.get('platform', {}).get('logical_cores')} "
-        f"cores; runs recorded on host(s) {', '.join(build.get('hosts', []))} with torch "
-        f"{', '.join(build.get('torch', []))}, {', '.join(str(t) for t in build.get('threads', []))} thread(s) "
+        f"cores (the packing machine); runs trained on {_origins(build)}, "
+        f"{', '.join(str(t) for t in build.get('threads', []))} thread(s) "
         f"per run; packed by naskit {man.get('versions', {}).get('naskit')} at commit "
         f"`{(man.get('git', {}) or {}).get('commit')}`; `naskit bench verify` re-trains sampled rows with "
-        "that code and compares every recorded value.",
+        "that code and compares every recorded value, drawing among the rows trained on the host and "
+        "torch version it runs on.",
         f"- Cost: {build.get('cpu_seconds', 0) / 3600:.2f} core-hours of training CPU time "
         f"({build.get('cpu_seconds_per_run', 0):.2f} CPU-s per run), "
         f"{build.get('achieved_gflops', 0):.2f} GFLOP/s per core achieved (train + eval FLOPs / CPU-s).",
@@ -162,3 +163,11 @@ def render(bench: TabularBenchmark) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _origins(build: dict) -> str:
+    """``host/torch (N runs)`` for each environment the runs were trained in."""
+    origins = build.get("origins")
+    if not origins:
+        return f"host(s) {', '.join(build.get('hosts', []))} with torch {', '.join(build.get('torch', []))}"
+    return ", ".join(f"{o} ({n:,} runs)" for o, n in zip(origins, build.get("origin_runs", [])))

@@ -13,6 +13,11 @@ from naskit.bench.store import atomic_write_bytes, pack
 from naskit.bench.table import TabularBenchmark
 
 
+def origin_of(record: dict) -> str:
+    """``host/torch-version``: the environment a run's bit-exact values belong to."""
+    return f"{record['host']}/torch-{record['torch']}"
+
+
 def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
     """Protocol, dataset, environment and build statistics recorded with the table."""
     from naskit.data import load_dataset
@@ -21,6 +26,7 @@ def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
     cpu = np.array([r["cpu_seconds"] for r in records])
     flops = np.array([r["train_flops"] + r["eval_flops"] for r in records], dtype=float)
     data = load_dataset(protocol.dataset)
+    origins = sorted({origin_of(r) for r in records})
     return {
         "protocol": protocol.to_dict(),
         "dataset": data.summary(),
@@ -36,6 +42,10 @@ def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
             "threads": sorted({r["threads"] for r in records}),
             "torch": sorted({r["torch"] for r in records}),
             "statuses": {s: sum(r["status"] == s for r in records) for s in {r["status"] for r in records}},
+            # where each run was trained (host, torch): verify re-trains exactly only where it can
+            "origins": origins,
+            "origin_runs": [sum(origin_of(r) == o for r in records) for o in origins],
+            "run_origin": [origins.index(origin_of(r)) for r in records],
         },
     }
 

@@ -27,17 +27,46 @@ def check_protocol(bench: TabularBenchmark, protocol: BenchProtocol) -> None:
                          "verify with the naskit version recorded in its datasheet")
 
 
-def verify(bench: TabularBenchmark, sample: int, seed: int = 0, workers: int = 1) -> list[dict]:
+def current_origin() -> str:
+    """This machine's ``host/torch-version``, as :func:`naskit.bench.pack.origin_of` records it."""
+    import platform
+
+    import torch
+
+    return f"{platform.node() or 'host'}/torch-{torch.__version__}"
+
+
+def eligible_rows(bench: TabularBenchmark, any_origin: bool = False) -> np.ndarray:
+    """Rows whose recorded environment is this one (all rows with ``any_origin`` or when the
+    table does not record origins)."""
+    build = bench.meta.get("build", {})
+    run_origin = build.get("run_origin")
+    if any_origin or run_origin is None:
+        return np.arange(len(bench.run_entry))
+    here = current_origin()
+    origins = build["origins"]
+    if here not in origins:
+        raise ValueError(f"no row of this table was trained here ({here}); it was built on "
+                         f"{', '.join(origins)}. Exact re-training needs the same host and torch "
+                         "version: run verify there, or pass --any-origin to compare anyway")
+    return np.flatnonzero(np.asarray(run_origin) == origins.index(here))
+
+
+def verify(bench: TabularBenchmark, sample: int, seed: int = 0, workers: int = 1,
+           any_origin: bool = False) -> list[dict]:
     """Re-train ``sample`` random runs of ``bench`` and compare every per-epoch value.
 
+    Runs are drawn among those trained on this host with this torch version (another CPU or
+    library version rounds differently); ``any_origin`` draws among all rows.
     Returns one dict per run: arch, seed, ``match`` and, per curve, the recorded and the
     recomputed final values (and the first epoch that differs, if any).
     """
     protocol = BenchProtocol()
     check_protocol(bench, protocol)
-    if not 1 <= sample <= len(bench.run_entry):
-        raise ValueError(f"--sample must be in 1..{len(bench.run_entry)}, got {sample}")
-    rows = np.random.default_rng(seed).choice(len(bench.run_entry), size=sample, replace=False)
+    pool = eligible_rows(bench, any_origin)
+    if not 1 <= sample <= len(pool):
+        raise ValueError(f"--sample must be in 1..{len(pool)}, got {sample}")
+    rows = np.random.default_rng(seed).choice(pool, size=sample, replace=False)
     keys = bench.meta["keys"]
     jobs = [Job(keys[bench.run_entry[r]], bench.entry_names[bench.run_entry[r]], int(bench.run_seed[r]))
             for r in rows]
