@@ -1,5 +1,6 @@
 """naskit: learn Neural Architecture Search by doing it, with its cost and reproducibility measured."""
 
+from naskit.accounting import cost_breakdown
 from naskit.bench.store import load_benchmark
 from naskit.bench.table import TabularBenchmark
 from naskit.checklist import checklist, checklist_markdown

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from naskit import accounting
 from naskit.search import Budget, search
 from naskit.strategies import make_strategy
 
@@ -41,15 +42,15 @@ class _Task:
     seed: int
 
 
-def _run_task(task: _Task, evaluator, budget: Budget, ledger, manifest) -> pd.DataFrame:
+def _run_task(task: _Task, evaluator, budget: Budget, ledger, manifest) -> tuple[pd.DataFrame, pd.DataFrame]:
     strategy = make_strategy(task.strategy, seed=task.seed, **dict(task.options))
     run = search(strategy, evaluator, budget, ledger=ledger, progress=False, manifest=manifest,
-                 name=None if ledger is None else f"{task.label}-seed{task.seed}")
+                 name=None if ledger is None else f"{task.label}-seed{task.seed}", final=True)
     h = run.history
     h.insert(0, "seed", task.seed)
     h.insert(0, "strategy", task.label)
     h["stop_reason"] = run.stop_reason
-    return h
+    return h, run.cost_breakdown()
 
 
 def _tasks(strategies, seeds) -> list[_Task]:
@@ -89,6 +90,9 @@ def experiment(
         One row per evaluation: ``strategy``, ``seed`` and the columns of ``SearchRun.history``,
         plus ``final_test_of_best`` (the incumbent's test accuracy at full fidelity) and
         ``regret`` (the table's best test accuracy minus that) when the evaluator has a table.
+        ``attrs``: the ``manifest``, the settings, and ``cost_breakdown``: the whole
+        experiment's cost by phase, each run's incumbent evaluated once more at full fidelity
+        as its final phase (``naskit.accounting``).
     """
     from tqdm.auto import tqdm
 
@@ -99,18 +103,19 @@ def experiment(
     args = (evaluator, budget, ledger, record)
     with tqdm(total=len(tasks), disable=not progress, desc="experiment", unit="run") as bar:
         if executor is None:
-            frames = []
+            outputs = []
             for task in tasks:
-                frames.append(_run_task(task, *args))
+                outputs.append(_run_task(task, *args))
                 bar.update(1)
         else:
             futures = [executor.submit(_run_task, task, *args) for task in tasks]
             for _ in cf.as_completed(futures):
                 bar.update(1)
-            frames = [f.result() for f in futures]
-    df = pd.concat(frames, ignore_index=True)
+            outputs = [f.result() for f in futures]
+    df = pd.concat([h for h, _ in outputs], ignore_index=True)
     df.attrs.update(manifest=record, evaluator=evaluator.describe(), budget=budget.__dict__,
-                    strategies=sorted({t.label for t in tasks}), seeds=sorted({t.seed for t in tasks}))
+                    strategies=sorted({t.label for t in tasks}), seeds=sorted({t.seed for t in tasks}),
+                    cost_breakdown=accounting.add([b for _, b in outputs]))
     return _add_full_fidelity(df, evaluator)
 
 

@@ -120,7 +120,8 @@ class Ledger:
             " ON CONFLICT (run_id, n) DO UPDATE SET valid_acc = excluded.valid_acc, test_acc = excluded.test_acc,"
             " status = excluded.status, error = excluded.error, flops = excluded.flops,"
             " sim_seconds = excluded.sim_seconds, wall_seconds = excluded.wall_seconds,"
-            " cpu_seconds = excluded.cpu_seconds, estimate = excluded.estimate, elapsed = excluded.elapsed, extra = excluded.extra,"
+            " cpu_seconds = excluded.cpu_seconds, estimate = excluded.estimate, elapsed = excluded.elapsed,"
+            " extra = excluded.extra,"
             " finished = excluded.finished WHERE evaluations.status IN ('running', 'interrupted')",
             (run_id, n, str(result.arch), result.fidelity, *values, elapsed,
              json.dumps(result.extra, default=str), _now()))

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from naskit.cost import Stopwatch
 from naskit.ledger import Ledger
 from naskit.space import Arch, NB201Space
 from naskit.strategies.base import Proposal, Result, Strategy
@@ -80,6 +81,14 @@ class SearchRun:
     cost: dict
     manifest: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    final: Result | None = None  # the incumbent re-evaluated at full fidelity (``search(final=True)``)
+
+    def cost_breakdown(self):
+        """Phase-by-phase cost: strategy, candidate evaluations, final evaluation
+        (``naskit.accounting.cost_breakdown``)."""
+        from naskit.accounting import cost_breakdown
+
+        return cost_breakdown(self)
 
 
 class _Spent:
@@ -150,6 +159,7 @@ def search(
     name: str | None = None,
     progress: bool = True,
     manifest: dict | None = None,
+    final: bool = False,
 ) -> SearchRun:
     """Run ``strategy`` against ``evaluator`` until ``budget`` is spent.
 
@@ -167,6 +177,9 @@ def search(
         progress: show a tqdm progress bar.
         manifest: the environment record to attach (default: ``naskit.manifest()`` now);
             experiments compute it once for all their runs.
+        final: afterwards, evaluate the incumbent once more at full fidelity (training and
+            validating the chosen cell: outside the budget, its cost is the breakdown's
+            ``final`` phase) and keep it as ``run.final``.
 
     Returns:
         A ``SearchRun`` with the best architecture by validation accuracy, the history
@@ -190,6 +203,8 @@ def search(
         if own_ledger:
             ledger.close()
     run.manifest = manifest
+    if final and run.best is not None:
+        run.final = _evaluate(evaluator, Proposal(run.best, None))
     return run
 
 
@@ -212,11 +227,13 @@ def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settin
     asked, stop = 0, None
     offset = replay[-1][2] if replay else 0.0  # elapsed seconds carried over from before a resume
     start = time.perf_counter()
+    own = Stopwatch()  # the strategy's and the ledger's time: the breakdown's "search" phase
     bar = tqdm(total=budget.evaluations, disable=not progress, desc=strategy.name, unit="eval")
     try:
         while stop is None:
             while len(pending) < workers and (budget.evaluations is None or asked < budget.evaluations):
-                proposal = strategy.ask()
+                with own:
+                    proposal = strategy.ask()
                 if proposal is None:
                     break
                 pending.append((asked, proposal, _submit(asked, proposal, replay, evaluator, executor,
@@ -228,12 +245,13 @@ def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settin
             n, proposal, future = pending.popleft()
             result = _result_of(future, proposal)
             elapsed = offset + time.perf_counter() - start if n >= len(replay) else replay[n][2]
-            if n >= len(replay):
-                ledger.record(run_id, n, result, elapsed)
-            stop = spent.fits(result, elapsed)
-            counted = stop is None or stop.startswith(("evaluations", "wall"))
-            rows.append(_row(n, result, counted, spent, elapsed))
-            strategy.tell(proposal, result)
+            with own:
+                if n >= len(replay):
+                    ledger.record(run_id, n, result, elapsed)
+                stop = spent.fits(result, elapsed)
+                counted = stop is None or stop.startswith(("evaluations", "wall"))
+                rows.append(_row(n, result, counted, spent, elapsed))
+                strategy.tell(proposal, result)
             bar.update(1)
     except BaseException:
         ledger.mark_interrupted(run_id)
@@ -243,7 +261,9 @@ def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settin
         for _, _, future in pending:
             future.cancel()
     ledger.discard_unfinished(run_id)  # evaluations past the budget are not part of the run
-    return _finish(run_id, rows, stop, settings)
+    run = _finish(run_id, rows, stop, settings)
+    run.cost.update(strategy_wall_seconds=own.wall_seconds, strategy_cpu_seconds=own.cpu_seconds)
+    return run
 
 
 def _submit(n, proposal, replay, evaluator, executor, ledger, run_id):

@@ -9,8 +9,9 @@ NAS-Bench-201 unique-cell rule groups them into 6,466 classes.
 Example:
     >>> import random
     >>> space = NB201Space()
-    >>> arch = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
-    >>> str(arch) == "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    >>> cell = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    >>> arch = space.parse(cell)
+    >>> str(arch) == cell
     True
     >>> len(space), len(space.neighbors(arch))
     (15625, 24)
@@ -102,7 +103,8 @@ def parse(text: str) -> Arch:
             raise ValueError(f"node {i} must look like '|op~0|...|', got {node!r}")
         edges = node[1:-1].split("|")
         if len(edges) != i:
-            raise ValueError(f"node {i} must have {i} incoming edges (from nodes 0..{i - 1}), got {len(edges)}: {node!r}")
+            raise ValueError(
+                f"node {i} must have {i} incoming edges (from nodes 0..{i - 1}), got {len(edges)}: {node!r}")
         for j, edge in enumerate(edges):
             op, sep, src = edge.partition("~")
             if not sep:
@@ -111,7 +113,8 @@ def parse(text: str) -> Arch:
                 raise ValueError(f"unknown op {op!r} in {edge!r}; allowed ops are {', '.join(OPS)}")
             if src != str(j):
                 raise ValueError(
-                    f"edge {edge!r} of node {i} must come from node {j} (edges are listed in order 0..{i - 1}), got source {src!r}"
+                    f"edge {edge!r} of node {i} must come from node {j} (edges are listed in order "
+                    f"0..{i - 1}), got source {src!r}"
                 )
             ops.append(op)
     return Arch(tuple(ops))

@@ -56,7 +56,8 @@ def test_mnist1d_labels_are_the_ten_digits(mnist1d):
 
 def test_mnist1d_splits_are_disjoint(mnist1d):
     d = mnist1d
-    train, valid, test = (set(row_keys(x, y)) for x, y in [(d.x_train, d.y_train), (d.x_valid, d.y_valid), (d.x_test, d.y_test)])
+    splits = [(d.x_train, d.y_train), (d.x_valid, d.y_valid), (d.x_test, d.y_test)]
+    train, valid, test = (set(row_keys(x, y)) for x, y in splits)
     assert (len(train), len(valid), len(test)) == (3000, 1000, 1000)  # no repeats inside a split
     assert not train & valid and not train & test and not valid & test
 

@@ -22,8 +22,8 @@ def bench_and_proxies():
             for a, f in zip(archs, final) for e in range(1, 5)]
     bench = TabularBenchmark.from_table(pd.DataFrame(rows).assign(train_flops=4 * 10**9))
     bench.meta["keys"] = [f"k{i}" for i in range(len(archs))]
-    proxies = pd.DataFrame({name: final + rng.normal(0, 0.1 * (i + 1), len(archs)) for i, name in enumerate(PROXY_NAMES)},
-                           index=bench.meta["keys"])
+    noisy = {name: final + rng.normal(0, 0.1 * (i + 1), len(archs)) for i, name in enumerate(PROXY_NAMES)}
+    proxies = pd.DataFrame(noisy, index=bench.meta["keys"])
     for name in PROXY_NAMES:
         proxies[f"{name}_seconds"] = 0.01
     return bench, proxies, final

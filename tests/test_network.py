@@ -103,7 +103,8 @@ def external(y, ndim):
 
 def random_archs(n, seed):
     rng = random.Random(seed)
-    fixed = [CONV3_ONLY, NONE6, "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|"]
+    fixed = [CONV3_ONLY, NONE6,
+             "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|"]
     return [parse(s) for s in fixed] + [SPACE.sample(rng) for _ in range(n)]
 
 

@@ -277,3 +277,56 @@ def test_darts_plus_threshold_is_checked():
                                     naskit.oneshot.darts_plus], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     assert doctest.testmod(module).failed == 0
+
+
+# --- ranking quality: inherited vs stand-alone accuracy -----------------------------------------
+@pytest.fixture(scope="module")
+def truth_table():
+    """A small table of 12 random cells with made-up accuracies (the truth the supernet is scored on)."""
+    import numpy as np
+    import pandas as pd
+
+    space, seen, cells = NB201Space(), set(), []
+    rng = random.Random(0)
+    while len(cells) < 12:  # one cell per canonical class, as a benchmark holds them
+        arch = space.sample(rng)
+        if space.canonical(arch) not in seen:
+            seen.add(space.canonical(arch))
+            cells.append(str(arch))
+    acc = np.random.default_rng(0).uniform(0.2, 0.95, size=len(cells))
+    return naskit.TabularBenchmark.from_table(pd.DataFrame({"arch": cells, "valid_acc": acc, "test_acc": acc}))
+
+
+def test_ranking_quality_correlates_inherited_with_the_table(data, truth_table):
+    import pandas as pd
+    from scipy import stats
+
+    from naskit.oneshot.ranking import ranking_quality, sample_cells
+
+    cells = sample_cells(truth_table, 8, seed=1)
+    assert len(set(cells)) == 8 and cells == sample_cells(truth_table, 8, seed=1)
+    study = ranking_quality(data, truth_table, cells=cells, checkpoints=(2, 1), config=TINY)
+    assert study["epoch"].tolist() == [1, 2]
+    assert (study["train_flops"].diff().dropna() > 0).all() and (study["n"] == 8).all()
+    inherited = pd.DataFrame(study.attrs["inherited"])
+    assert inherited["arch"].tolist() == cells
+    assert inherited["test_acc"].tolist() == [truth_table.query(c).test_acc for c in cells]
+    for row in study.itertuples():
+        ref = stats.kendalltau(inherited[f"epoch {row.epoch}"], inherited["test_acc"]).statistic
+        assert row.kendall == pytest.approx(ref)
+    again = ranking_quality(data, truth_table, cells=cells, checkpoints=(1, 2), config=TINY)
+    assert again.attrs["inherited"] == study.attrs["inherited"]  # reproducible for a seed
+    assert len(pd.concat([study, again])) == 4  # attrs hold plain values, so studies concatenate
+
+
+def test_ranking_quality_refuses_cells_outside_the_table(data, truth_table):
+    from naskit.oneshot.ranking import ranking_quality, sample_cells
+
+    outside = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    assert outside not in truth_table
+    with pytest.raises(ValueError, match="not in the benchmark"):
+        ranking_quality(data, truth_table, cells=[outside], checkpoints=(1,), config=TINY)
+    with pytest.raises(ValueError, match="checkpoints"):
+        ranking_quality(data, truth_table, cells=3, checkpoints=(0,), config=TINY)
+    with pytest.raises(ValueError, match="n must be in 1..12"):
+        sample_cells(truth_table, 13)

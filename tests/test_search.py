@@ -189,7 +189,8 @@ def test_completed_rows_are_never_overwritten(tmp_path):
 
 # ---- crashes and concurrent writers, in real processes ---------------------------------------
 def _run_helper(ledger, seed, evaluations, delay):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH", "")]))
+    path = os.pathsep.join([str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path)
     return subprocess.Popen([sys.executable, str(HELPER), ledger, "evolution", str(seed), str(evaluations),
                              str(delay)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

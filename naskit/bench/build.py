@@ -14,6 +14,7 @@ from pathlib import Path
 
 from naskit.bench.protocol import BenchProtocol, Job, plan
 from naskit.shards import check_shard, read_records, run_jobs
+from naskit.space import NB201Space, parse
 
 RECORD_FIELDS = (
     "key", "arch", "seed", "status", "error", "train_loss", "valid_acc", "valid_loss", "test_acc",
@@ -36,6 +37,19 @@ def train_job(job: Job, protocol: BenchProtocol) -> dict:
     record.update(key=job.key, arch=job.arch, seed=job.seed, threads=torch.get_num_threads(),
                   host=platform.node(), torch=torch.__version__)
     return record
+
+
+def lookup_or_train(bench, arch, protocol: BenchProtocol | None = None) -> tuple[float, str]:
+    """A cell's final test accuracy: from ``bench`` when its class is there, else trained now
+    with the benchmark's protocol and seed 0 (what the table will hold once built; ~4 CPU-s).
+
+    Returns ``(test_acc, "table" | "trained")``.
+    """
+    if bench is not None and arch in bench:
+        return bench.query(arch).test_acc, "table"
+    arch = parse(arch) if isinstance(arch, str) else arch
+    record = train_job(Job(NB201Space().canonical(arch), str(arch), 0), protocol or BenchProtocol())
+    return record["test_acc"][-1], "trained"
 
 
 def read_runs(folder: str | Path) -> list[dict]:

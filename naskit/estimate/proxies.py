@@ -24,7 +24,8 @@ a cell's network and scores it with any of ``PROXIES``.
 Example:
     >>> import torch
     >>> from naskit.network import build_model
-    >>> model = build_model("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|", seed=0)
+    >>> cell = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    >>> model = build_model(cell, seed=0)
     >>> x, y = torch.randn(8, 1, 40, generator=torch.Generator().manual_seed(0)), torch.arange(8)
     >>> synflow(model, x, y) > 0
     True

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from naskit.cost import Stopwatch
 from naskit.data import Dataset
 from naskit.network import NetworkConfig, live_edges
 from naskit.oneshot.config import OneShotConfig
@@ -163,6 +164,7 @@ class SearchRun:
             self.w_opt, T_max=self.total_steps, eta_min=config.w_lr_min)
         self.flops = PathFlops.measure(self.supernet, self.x[:1])
         self.search_flops = self.eval_flops = 0
+        self.eval_watch = Stopwatch()  # seconds spent evaluating cells (accumulates)
         self._valid_order: list[torch.Tensor] = []
 
     def train_batches(self) -> Iterator[torch.Tensor]:
@@ -194,8 +196,9 @@ class SearchRun:
         return loss.item()
 
     def valid_accuracy(self, mode: Callable[[], dict]) -> float:
-        """Validation accuracy with ``mode()`` drawn per batch (see ``accuracy``), FLOPs tallied."""
-        return accuracy(self.supernet, self.xv, self.yv, mode, self.config.batch_size, tally=self._tally_eval)
+        """Validation accuracy with ``mode()`` drawn per batch (see ``accuracy``), FLOPs and time tallied."""
+        with self.eval_watch:
+            return accuracy(self.supernet, self.xv, self.yv, mode, self.config.batch_size, tally=self._tally_eval)
 
     def _tally_eval(self, mode: dict, examples: int) -> None:
         self.eval_flops += self.flops.of(mode) * examples

@@ -149,6 +149,7 @@ class OneShotResult:
             Both count 2 FLOPs per multiply-add of convolutions and the classifier
             (``FlopCounterMode``); the forward FLOPs per example of each path or mixture come
             from ``naskit.oneshot.common.PathFlops``, measured once per search.
+        eval_wall_seconds, eval_cpu_seconds: the part of the seconds spent evaluating cells.
         supernet: the trained ``SuperNet`` (not serialised), e.g. to ``rank`` more cells.
     """
 
@@ -162,11 +163,20 @@ class OneShotResult:
     cpu_seconds: float = 0.0
     search_flops: int = 0
     eval_flops: int = 0
+    eval_wall_seconds: float = 0.0
+    eval_cpu_seconds: float = 0.0
     supernet: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property
     def flops(self) -> int:
         return self.search_flops + self.eval_flops
+
+    def cost_breakdown(self, final=None):
+        """Phase-by-phase cost (``naskit.accounting.cost_breakdown``); ``final``: the found
+        cell's training, when done."""
+        from naskit.accounting import cost_breakdown
+
+        return cost_breakdown(self, final=final)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values: the arch as its NB201 string, without the supernet."""

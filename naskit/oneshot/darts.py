@@ -100,6 +100,7 @@ def bilevel_search(method: str, data: Dataset, config: OneShotConfig | None, rel
         method, derive(alpha), config, history, stopped_early=stopped,
         wall_seconds=watch.wall_seconds, cpu_seconds=watch.cpu_seconds,
         search_flops=run.search_flops, eval_flops=run.eval_flops, supernet=run.supernet,
+        eval_wall_seconds=run.eval_watch.wall_seconds, eval_cpu_seconds=run.eval_watch.cpu_seconds,
     )
 
 

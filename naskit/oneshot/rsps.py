@@ -40,12 +40,14 @@ def uniform() -> list[list[float]]:
     return [[1.0 / len(OPS)] * len(OPS) for _ in range(NUM_EDGES)]
 
 
-def search_rsps(data: Dataset, config: OneShotConfig | None = None) -> OneShotResult:
+def search_rsps(data: Dataset, config: OneShotConfig | None = None, on_epoch=None) -> OneShotResult:
     """Train a supernet on uniformly random paths, then pick the best of random candidates.
 
     Args:
         data: a ``Dataset``: weights learn on ``x_train``, candidates are ranked on ``x_valid``.
         config: the ``OneShotConfig``; ``num_candidates`` cells are ranked.
+        on_epoch: called as ``on_epoch(epoch, run)`` after each epoch (``run.supernet`` is
+            the supernet so far), e.g. to follow how its ranking improves with training.
 
     Returns:
         A ``OneShotResult`` with every candidate's inherited accuracy in ``ranking``. The
@@ -65,6 +67,8 @@ def search_rsps(data: Dataset, config: OneShotConfig | None = None) -> OneShotRe
                 supernet_valid_acc=run.valid_accuracy(lambda: {"arch": space.sample(rng)}),
                 arch=None, arch_weights=uniform(), skip_share=None, schedule={"w_lr": run.w_lr},
             ))
+            if on_epoch is not None:
+                on_epoch(epoch + 1, run)
         accs = [run.valid_accuracy(lambda a=a: {"arch": a}) for a in candidates]
     ranking = {str(a): acc for a, acc in zip(candidates, accs)}
     best = candidates[max(range(len(accs)), key=accs.__getitem__)]  # the first of ties
@@ -73,6 +77,7 @@ def search_rsps(data: Dataset, config: OneShotConfig | None = None) -> OneShotRe
         "rsps", best, config, history, ranking=ranking,
         wall_seconds=watch.wall_seconds, cpu_seconds=watch.cpu_seconds,
         search_flops=run.search_flops, eval_flops=run.eval_flops, supernet=run.supernet,
+        eval_wall_seconds=run.eval_watch.wall_seconds, eval_cpu_seconds=run.eval_watch.cpu_seconds,
     )
 
 

@@ -78,7 +78,7 @@ class Hyperband(Strategy):
         return proposal
 
     def tell(self, proposal: Proposal, result: Result) -> None:
-        for k, (pending, bracket) in enumerate(self._pending):
+        for k, (pending, bracket) in enumerate(self._pending):  # noqa: B007 (used after the break)
             if pending == proposal:
                 del self._pending[k]
                 break

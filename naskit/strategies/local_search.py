@@ -73,7 +73,7 @@ class LocalSearch(Strategy):
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         arch, climb = proposal.arch, None
-        for k, (pending_arch, pending_climb) in enumerate(self._pending):
+        for k, (pending_arch, _climb) in enumerate(self._pending):
             if pending_arch == arch:
                 climb = self._pending.pop(k)[1]
                 break

@@ -1,0 +1,94 @@
+"""Tests for naskit.accounting: every result's cost, phase by phase, adds up to its parts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_helpers import synthetic_bench
+
+import naskit
+from naskit.accounting import PHASES, add, cost_breakdown, phase_table
+from naskit.cost import estimate_energy, gpu_hours
+from naskit.evaluators import TabularEvaluator
+from naskit.experiment import experiment
+from naskit.oneshot import OneShotConfig, search_darts
+from naskit.search import Budget, search
+from naskit.strategies import make_strategy
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+CELL = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|skip_connect~2|"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return synthetic_bench()
+
+
+def check_totals(table) -> None:
+    assert table.index.tolist() == [*PHASES, "total"]
+    for column in ("flops", "sim_seconds", "wall_seconds", "cpu_seconds"):
+        assert table.loc["total", column] == pytest.approx(table.loc[list(PHASES), column].sum())
+    total = table.loc["total"]
+    energy = estimate_energy(total["cpu_seconds"], total["wall_seconds"], table.attrs["hardware"]["device"])
+    assert total["kwh"] == pytest.approx(energy.kwh) and total["kg_co2e"] == pytest.approx(energy.kg_co2e)
+    assert total["gpu_hours_estimate"] == pytest.approx(gpu_hours(total["flops"]))
+    assert {"cpu", "logical_cores", "torch"} <= set(table.attrs["hardware"])
+    assert "estimate" in table.attrs["notes"]
+
+
+def test_a_training_run_is_its_final_phase(tiny_mnist1d):
+    result = naskit.train(CELL, tiny_mnist1d, epochs=1)
+    table = cost_breakdown(result)
+    check_totals(table)
+    assert table.loc["final", "flops"] == result.train_flops + result.eval_flops > 0
+    assert table.loc["final", "wall_seconds"] == result.wall_seconds
+    assert table.loc[["search", "evaluation"], "flops"].sum() == 0
+
+
+def test_a_search_splits_strategy_candidates_and_final(bench):
+    evaluator = TabularEvaluator(bench)
+    run = search(make_strategy("evolution", seed=0), evaluator, Budget(evaluations=30), progress=False,
+                 final=True)
+    table = run.cost_breakdown()
+    check_totals(table)
+    assert table.loc["evaluation", "flops"] == run.history["flops"].sum() == run.cost["flops"]
+    assert table.loc["evaluation", "sim_seconds"] == pytest.approx(run.history["sim_seconds"].sum())
+    assert 0 < table.loc["search", "wall_seconds"] <= run.cost["elapsed_seconds"]
+    full = evaluator.evaluate(run.best)
+    assert run.final.valid_acc == full.valid_acc
+    assert table.loc["final", "flops"] == full.flops and table.loc["final", "sim_seconds"] == full.sim_seconds
+    without = search(make_strategy("evolution", seed=0), evaluator, Budget(evaluations=30), progress=False)
+    assert without.final is None and without.cost_breakdown().loc["final"].eq(0).all()
+
+
+def test_a_one_shot_search_splits_supernet_training_and_ranking(tiny_mnist1d):
+    result = search_darts(tiny_mnist1d, OneShotConfig(epochs=1, channels=4))
+    trained = naskit.train(result.arch, tiny_mnist1d, epochs=1)
+    table = result.cost_breakdown(final=trained)
+    check_totals(table)
+    assert table.loc["search", "flops"] == result.search_flops and table.loc["evaluation", "flops"] == result.eval_flops
+    assert 0 < result.eval_wall_seconds < result.wall_seconds
+    assert table.loc[["search", "evaluation"], "wall_seconds"].sum() == pytest.approx(result.wall_seconds)
+    assert table.loc["final", "flops"] == trained.train_flops + trained.eval_flops
+
+
+def test_an_experiment_sums_its_runs(bench):
+    evaluator = TabularEvaluator(bench)
+    df = experiment(["random", "evolution"], evaluator, seeds=range(2), budget=Budget(evaluations=20), progress=False)
+    table = df.attrs["cost_breakdown"]
+    check_totals(table)
+    assert table.loc["evaluation", "flops"] == df["flops"].sum()
+    finals = [evaluator.evaluate(naskit.NB201Space().parse(g["incumbent"].iloc[-1])).flops
+              for _, g in df.groupby(["strategy", "seed"])]
+    assert table.loc["final", "flops"] == sum(finals)
+
+
+def test_add_and_errors():
+    one = phase_table({"search": {"flops": 1, "wall_seconds": 2.0}, "final": {"cpu_seconds": 3.0}})
+    two = add([one, one])
+    assert np.allclose(two[["flops", "wall_seconds", "cpu_seconds"]], 2 * one[["flops", "wall_seconds", "cpu_seconds"]])
+    assert add([]).loc["total"].eq(0).all()
+    with pytest.raises(ValueError, match="unknown phases \\['training'\\]"):
+        phase_table({"training": {}})
+    with pytest.raises(TypeError, match="TrainResult, SearchRun or OneShotResult"):
+        cost_breakdown("a run")
