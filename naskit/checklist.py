@@ -31,13 +31,13 @@ def _facts(obj) -> dict:
                 "strategies": a.get("strategies", sorted(obj["strategy"].unique()) if len(obj) else []),
                 "seeds": a.get("seeds", sorted(obj["seed"].unique()) if len(obj) else []),
                 "has_cost_axis": "cum_sim_seconds" in obj, "n_runs": len(last),
-                "cost": {"sim_seconds": float(obj["sim_seconds"].sum()) if len(obj) else 0.0}}
+                "breakdown": a.get("cost_breakdown")}
     settings = getattr(obj, "settings", {}) or {}
     strategy = settings.get("strategy", {})
     return {"manifest": getattr(obj, "manifest", {}) or {}, "evaluator": settings.get("evaluator", {}),
             "strategies": [strategy.get("name", "?")], "seeds": [strategy.get("seed")],
             "has_cost_axis": "cum_sim_seconds" in getattr(obj, "history", pd.DataFrame()), "n_runs": 1,
-            "cost": getattr(obj, "cost", {})}
+            "breakdown": obj.cost_breakdown() if hasattr(obj, "cost_breakdown") else None}
 
 
 def checklist(obj) -> list[Item]:
@@ -74,8 +74,7 @@ def checklist(obj) -> list[Item]:
         Item("Ablation studies run?", UNKNOWN, "a run cannot know"),
         Item("How the method's own hyperparameters were tuned, and what that cost, reported?", UNKNOWN,
              "a run cannot know: report it, or state that defaults were used"),
-        Item("Time for the entire end-to-end NAS method reported (not only the search phase)?",
-             YES if f["cost"] else NO, f"cost recorded: {f['cost']}; add final training if you ran one"),
+        _end_to_end(f["breakdown"]),
         Item("All details of the experimental setup reported?", YES if f["manifest"] else NO,
              "the run's manifest: versions, commit, platform, threads, numerics variables, seeds, data hash"),
     ]
@@ -86,3 +85,15 @@ def checklist_markdown(obj) -> str:
     rows = ["| # | item | answer | evidence |", "|---|---|---|---|"]
     rows += [f"| {i} | {it.question} | {it.answer} | {it.evidence} |" for i, it in enumerate(checklist(obj), 1)]
     return "\n".join(rows)
+
+
+def _end_to_end(breakdown) -> Item:
+    question = "Time for the entire end-to-end NAS method reported (not only the search phase)?"
+    if breakdown is None:
+        return Item(question, NO, "no cost breakdown recorded")
+    b = breakdown
+    parts = ", ".join(f"{p} {b.loc[p, 'sim_seconds']:.0f} sim-s / {b.loc[p, 'wall_seconds']:.1f} wall-s"
+                      for p in ("search", "evaluation", "final"))
+    final = breakdown.loc["final", "flops"] > 0 or breakdown.loc["final", "wall_seconds"] > 0
+    return Item(question, YES if final else NO,
+                f"naskit.cost_breakdown: {parts}" + ("" if final else "; the final training was not run"))

@@ -289,3 +289,16 @@ def load_manifest(path: str | os.PathLike) -> dict:
     """Read a manifest written by ``write_manifest``."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+# The variance studies live in naskit.variance (they need the trainer and the benchmark, which
+# import this module); they are reachable here too, as the reproducibility toolbox.
+_STUDIES = ("seed_spread", "training_spread", "search_spread", "ranking_stability", "numerics_study")
+
+
+def __getattr__(name: str):
+    if name in _STUDIES:
+        from naskit import variance
+
+        return getattr(variance, name)
+    raise AttributeError(f"module 'naskit.repro' has no attribute {name!r}")

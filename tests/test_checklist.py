@@ -35,3 +35,18 @@ def test_single_run_without_random_search_is_flagged():
     assert answers[5] == NO  # no random-search baseline
     assert answers[6] == NO  # one seed
     assert "seeds [0]" in checklist(run)[1].evidence
+
+
+def test_end_to_end_cost_needs_the_final_training():
+    question = "Time for the entire end-to-end"
+    evaluator = TabularEvaluator(synthetic_bench())
+    without = search(make_strategy("random", seed=0), evaluator, Budget(evaluations=5), progress=False)
+    with_final = search(make_strategy("random", seed=0), evaluator, Budget(evaluations=5), progress=False,
+                        final=True)
+    (a,) = [it for it in checklist(without) if it.question.startswith(question)]
+    (b,) = [it for it in checklist(with_final) if it.question.startswith(question)]
+    assert a.answer == NO and "final training was not run" in a.evidence
+    assert b.answer == YES and "final" in b.evidence and "sim-s" in b.evidence
+    df = experiment(["random"], evaluator, seeds=range(2), budget=Budget(evaluations=5), progress=False)
+    (c,) = [it for it in checklist(df) if it.question.startswith(question)]
+    assert c.answer == YES  # experiments evaluate every run's incumbent at full fidelity

@@ -121,3 +121,28 @@ def test_cli_unknown_lesson_is_a_usage_error(capsys):
         main(["lessons", "run", "nope", "--notebooks", str(FIXTURES)])
     assert exit_.value.code == 2
     assert "unknown lesson(s) ['nope']" in capsys.readouterr().err
+
+
+# --- key numbers, machine-readable -----------------------------------------------------------------
+def test_results_file_is_written_as_recorded_and_compared_without_timings(tmp_path):
+    import numpy as np
+
+    from naskit.lessons import Results, compare_results, load_results, results_path
+
+    path = results_path(tmp_path / "07_reproducibility.ipynb")
+    assert path.name == "07_reproducibility.results.json"
+    results = Results(path)
+    results.record("acc", np.float64(0.97))
+    assert load_results(path)["results"] == {"acc": 0.97}  # on disk at once, numpy made plain
+    results.record("cells", ("a", "b"))
+    results.record("nan", float("nan"))
+    results.timing("seconds", 3.0)
+    first = load_results(path)
+    assert first["results"]["cells"] == ["a", "b"] and first["timings"] == {"seconds": 3.0}
+    second = {"results": dict(first["results"]), "timings": {"seconds": 9.0}}
+    assert compare_results(first, second) == []  # NaN equals NaN; timings are not compared
+    second["results"]["acc"] = 0.98
+    del second["results"]["cells"]
+    assert compare_results(first, second) == ["acc", "cells"]
+    with pytest.raises(ValueError, match="JSON-serialisable"):
+        results.record("bad", object())
