@@ -362,5 +362,5 @@ def compare_results(a: dict, b: dict) -> list[str]:
 
     ra, rb = a.get("results", {}), b.get("results", {})
     # compared as JSON text, so that NaN equals NaN and a missing key differs from any value
-    return sorted(k for k in set(ra) | set(rb)
-                  if k not in ra or k not in rb or json.dumps(ra[k], sort_keys=True) != json.dumps(rb[k], sort_keys=True))
+    text = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731
+    return sorted(k for k in set(ra) | set(rb) if k not in ra or k not in rb or text(ra[k]) != text(rb[k]))

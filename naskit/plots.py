@@ -78,9 +78,10 @@ def draw_cell(arch: Arch, ax: Axes | None = None, highlight: Sequence[int] = (),
     Each of the 6 edges is an arrow coloured and labelled by its op. ``none`` edges are
     faint and dashed; dead edges (a real op whose source gets no signal from the input, or
     whose target never reaches the output; see ``naskit.network.live_edges``) are grey.
-    ``highlight`` lists edge indices to draw thicker, e.g. the edge a mutation changed; ``legend=False`` leaves out the op legend
-    (for all but one panel of a multi-cell figure). Returns the ``Axes``; the arrows are the
-    ``FancyArrowPatch`` objects whose ``gid`` is ``"edge <index>"``.
+    ``highlight`` lists edge indices to draw thicker, e.g. the edge a mutation changed;
+    ``legend=False`` leaves out the op legend (for all but one panel of a multi-cell figure).
+    Returns the ``Axes``; the arrows are the ``FancyArrowPatch`` objects whose ``gid`` is
+    ``"edge <index>"``.
     """
     ax = _new_axes(ax, (6.0, 2.6))
     live = set(live_edges(arch))

@@ -72,7 +72,8 @@ def test_search_spread_takes_each_runs_last_row():
                        "n": [0, 1, 2, 0, 1, 2, 0, 0], "incumbent": list("abcabbxy"),
                        "final_test_of_best": [.1, .2, .3, .1, .2, .25, .5, .7]})
     out = variance.search_spread(df).set_index("strategy")
-    assert out.loc["re", "mean"] == pytest.approx(0.275) and out.loc["re", "std"] == pytest.approx(np.std([.3, .25], ddof=1))
+    assert out.loc["re", "mean"] == pytest.approx(0.275)
+    assert out.loc["re", "std"] == pytest.approx(np.std([.3, .25], ddof=1))
     assert out.loc["re", "distinct_cells"] == 2 and out.loc["random", "runs"] == 2
 
 
