@@ -287,3 +287,44 @@ def plot_op_effects(table, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("edge (from → to)")
     ax.figure.colorbar(image, ax=ax, label="mean test accuracy (%)")
     return ax
+
+
+def plot_arch_weights(result, axes=None, title: str | None = None):
+    """The architecture weights of a one-shot search over its epochs: one panel per edge, one
+    line per op (``softmax(alpha)`` after each epoch, from ``result.history``).
+
+    ``axes``: six Axes (e.g. ``plt.subplots(2, 3)[1]``) or None for a new 2 x 3 figure.
+    Returns the array of Axes; ``axes[e].lines[k]`` is op ``OPS[k]`` on edge ``e``.
+    """
+    history = result.history
+    epochs = [log.epoch for log in history]
+    weights = np.array([log.arch_weights for log in history])  # (epochs, edges, ops)
+    if axes is None:
+        fig, axes = plt.subplots(2, 3, figsize=(12, 5.5), sharex=True, sharey=True)
+        fig.suptitle(title or f"{result.method}: architecture weights per edge over the search")
+    axes = np.asarray(axes).ravel()
+    if len(axes) != len(EDGES):
+        raise ValueError(f"plot_arch_weights needs {len(EDGES)} axes (one per edge), got {len(axes)}")
+    for e, ax in enumerate(axes):
+        for k, op in enumerate(OPS):
+            ax.plot(epochs, weights[:, e, k], color=OP_COLORS[op], label=OP_SHORT[op], marker=".")
+        ax.set_title(edge_label(e), fontsize="medium")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("weight (softmax of alpha)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend(fontsize="small")
+    return axes
+
+
+def plot_skip_share(results, ax: Axes | None = None) -> Axes:
+    """Skip connections in each search's derived cell over its epochs (DARTS's collapse)."""
+    ax = _new_axes(ax, (7, 3.5))
+    for r in _as_list(results):
+        rows = [(log.epoch, round(len(EDGES) * log.skip_share)) for log in r.history if log.skip_share is not None]
+        ax.plot(*zip(*rows), marker="o", label=f"{r.method} (seed {r.config.seed})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("skip connections in the derived cell")
+    ax.set_ylim(-0.2, len(EDGES) + 0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize="small")
+    return ax

@@ -2,6 +2,7 @@
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
@@ -92,3 +93,36 @@ def test_learning_curve_ticks_whole_epochs_even_for_one_epoch():
     ax = plots.plot_learning_curve(_result(1))
     ax.figure.canvas.draw()
     assert [t for t in ax.get_xticks() if 0.5 <= t <= 1.5] == [1.0]
+
+
+def _fake_search(method="darts", seed=0):
+    """A two-epoch one-shot result with known weights and skip shares."""
+    from naskit.oneshot import EpochLog, OneShotConfig, OneShotResult
+
+    rng = np.random.default_rng(seed)
+    logs = []
+    for epoch, skips in ((1, 1), (2, 3)):
+        w = rng.random((6, 5))
+        logs.append(EpochLog(epoch, 1.0, 1.0, 0.5, 0.5, None, (w / w.sum(1, keepdims=True)).tolist(), skips / 6))
+    return OneShotResult(method, parse("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+                         OneShotConfig(seed=seed), logs)
+
+
+def test_arch_weights_draw_one_line_per_op_per_edge():
+    result = _fake_search()
+    axes = plots.plot_arch_weights(result)
+    assert len(axes) == 6 and all(len(ax.lines) == len(OPS) for ax in axes)
+    for e, ax in enumerate(axes):
+        for k, line in enumerate(ax.lines):
+            assert list(line.get_ydata()) == [log.arch_weights[e][k] for log in result.history]
+    assert axes[0].get_xlabel() == "epoch" and "softmax" in axes[0].get_ylabel()
+    with pytest.raises(ValueError, match="needs 6 axes"):
+        plots.plot_arch_weights(result, axes=plt.subplots(1, 2)[1])
+    plt.close("all")
+
+
+def test_skip_share_counts_skips_per_epoch():
+    ax = plots.plot_skip_share([_fake_search(seed=0), _fake_search("darts-", seed=1)])
+    assert [list(line.get_ydata()) for line in ax.lines] == [[1, 3], [1, 3]]
+    assert ax.get_ylabel() == "skip connections in the derived cell"
+    plt.close("all")
