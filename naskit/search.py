@@ -243,7 +243,7 @@ def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settin
                 stop = "strategy finished"
                 break
             n, proposal, future = pending.popleft()
-            result = _result_of(future, proposal)
+            result = _result_of(future, proposal, executor, evaluator)
             elapsed = offset + time.perf_counter() - start if n >= len(replay) else replay[n][2]
             with own:
                 if n >= len(replay):
@@ -280,13 +280,28 @@ def _submit(n, proposal, replay, evaluator, executor, ledger, run_id):
     return executor.submit(_evaluate, evaluator, proposal)
 
 
-def _result_of(future: Future | _Done, proposal: Proposal) -> Result:
+def _evaluate_again(evaluator, proposal: Proposal) -> Result:
+    """``_evaluate`` under another name: a retry is a new task (Dask keys a pure task by its
+    function and arguments, and would hand back the first attempt's error)."""
+    return _evaluate(evaluator, proposal)
+
+
+def _result_of(future: Future | _Done, proposal: Proposal, executor=None, evaluator=None) -> Result:
+    """The evaluation's result. ``_evaluate`` turns the evaluator's own exceptions into failed
+    results, so an exception here means the worker died or could not run the task (a killed
+    process, a lost Dask worker): the evaluation is submitted once more, and fails only if
+    that fails too."""
     try:
         return future.result()
-    except Exception as exc:  # the worker itself died or could not run the task
+    except Exception as first:  # noqa: BLE001 -- infrastructure failure: retry once
+        error = f"{type(first).__name__}: {first}"
+        if executor is not None:
+            try:
+                return executor.submit(_evaluate_again, evaluator, proposal).result()
+            except Exception as second:  # noqa: BLE001
+                error = f"worker failed twice: {error}; then {type(second).__name__}: {second}"
         nan = float("nan")
-        return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed",
-                      error=f"{type(exc).__name__}: {exc}")
+        return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed", error=error)
 
 
 def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dict:

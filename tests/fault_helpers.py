@@ -1,0 +1,61 @@
+"""Programs the fault tests start and kill, and evaluators that fail on purpose.
+
+    python fault_helpers.py build FOLDER N          # a tiny benchmark build of every N-th job, resumable
+    python fault_helpers.py search LEDGER N DELAY   # an evolution search of N evaluations
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from naskit.bench.protocol import BenchProtocol  # noqa: E402
+from naskit.evaluators import TabularEvaluator  # noqa: E402
+from naskit.network import NetworkConfig  # noqa: E402
+from naskit.train import TrainConfig  # noqa: E402
+
+# A build protocol whose runs take a fraction of a second: 2 channels, 1 epoch.
+TINY = BenchProtocol(network=NetworkConfig(channels=2), train=TrainConfig(epochs=1, threads=1),
+                     multi_seed_classes=2)
+
+
+class DieOnce(TabularEvaluator):
+    """Kills its own process (as a crashed or OOM-killed worker would) the first time it
+    evaluates ``victim``; a marker file remembers that it did, across processes."""
+
+    def __init__(self, bench, victim: str, marker: str, delay: float = 0.0):
+        super().__init__(bench)
+        self.victim, self.marker, self.delay = victim, marker, delay
+
+    def evaluate(self, arch, fidelity=None):
+        time.sleep(self.delay)
+        if str(arch) == self.victim and not os.path.exists(self.marker):
+            Path(self.marker).write_text(str(os.getpid()))
+            os._exit(1)
+        return super().evaluate(arch, fidelity)
+
+
+def _build(folder: str, every: str) -> None:
+    from naskit.bench.build import build
+
+    with cf.ThreadPoolExecutor(1) as pool:  # one process: a kill takes everything down at once
+        build(folder, TINY, executor=pool, shard=(0, int(every)), progress=False)
+
+
+def _search(ledger: str, evaluations: str, delay: str) -> None:
+    from search_helpers import SlowEvaluator, synthetic_bench
+
+    from naskit.search import Budget, search
+    from naskit.strategies import make_strategy
+
+    search(make_strategy("evolution", seed=0), SlowEvaluator(synthetic_bench(), float(delay)),
+           Budget(evaluations=int(evaluations)), ledger=ledger, name="evolution-0", progress=False)
+
+
+if __name__ == "__main__":
+    {"build": _build, "search": _search}[sys.argv[1]](*sys.argv[2:])
