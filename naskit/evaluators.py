@@ -73,23 +73,32 @@ class TrainingEvaluator:
 
     Cost: ``sim_seconds`` is the measured CPU seconds (real training has no simulated clock).
     The dataset is loaded by name inside the worker, so the evaluator pickles small.
+
+    Args:
+        dataset: ``"mnist1d"`` or ``"digits"``.
+        config: the training protocol; its ``epochs`` is the full fidelity.
+        epochs: the fidelity used when a strategy asks for none (default: full); e.g. 3 makes
+            a low-fidelity estimator, while ``search(..., final=True)`` trains the incumbent fully.
+        network, seed, n_train: the network shape, the training seed, a smaller training set.
     """
 
     name = "training"
 
     def __init__(self, dataset: str = "mnist1d", config: TrainConfig | None = None,
-                 network: NetworkConfig | None = None, seed: int = 0, n_train: int | None = None):
+                 network: NetworkConfig | None = None, seed: int = 0, n_train: int | None = None,
+                 epochs: int | None = None):
         self.dataset, self.seed, self.n_train = dataset, seed, n_train
         self.config = config or TrainConfig()
         self.network = network or NetworkConfig()
         self.max_fidelity = self.config.epochs
+        self.epochs = _fidelity(epochs, self.max_fidelity)
 
     def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Result:
         from naskit.data import load_dataset
         from naskit.train import train
 
         arch = _arch(arch)
-        epochs = _fidelity(fidelity, self.max_fidelity)
+        epochs = self.epochs if fidelity is None else _fidelity(fidelity, self.max_fidelity)
         data = load_dataset(self.dataset)
         if self.n_train is not None:
             data = data.subset(self.n_train)
@@ -103,4 +112,4 @@ class TrainingEvaluator:
 
     def describe(self) -> dict:
         return {"name": self.name, "dataset": self.dataset, "seed": self.seed, "n_train": self.n_train,
-                "train": asdict(self.config), "network": asdict(self.network)}
+                "epochs": self.epochs, "train": asdict(self.config), "network": asdict(self.network)}

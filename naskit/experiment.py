@@ -42,14 +42,17 @@ class _Task:
     seed: int
 
 
-def _run_task(task: _Task, evaluator, budget: Budget, ledger, manifest) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _run_task(task: _Task, evaluator, budget: Budget, ledger, manifest, evaluate_on=None,
+              workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     strategy = make_strategy(task.strategy, seed=task.seed, **dict(task.options))
     run = search(strategy, evaluator, budget, ledger=ledger, progress=False, manifest=manifest,
-                 name=None if ledger is None else f"{task.label}-seed{task.seed}", final=True)
+                 name=None if ledger is None else f"{task.label}-seed{task.seed}", final=True,
+                 executor=evaluate_on, workers=workers)
     h = run.history
     h.insert(0, "seed", task.seed)
     h.insert(0, "strategy", task.label)
     h["stop_reason"] = run.stop_reason
+    h["final_test_acc"] = run.final.test_acc if run.final is not None else float("nan")
     return h, run.cost_breakdown()
 
 
@@ -73,6 +76,8 @@ def experiment(
     executor: cf.Executor | None = None,
     ledger: str | None = None,
     progress: bool = True,
+    evaluate_on: cf.Executor | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Run every strategy with every seed and return all histories as one tidy DataFrame.
 
@@ -85,11 +90,17 @@ def experiment(
         executor: run the (strategy, seed) runs in parallel on any ``Executor``; the
             evaluator is sent to each worker once per run.
         ledger: a SQLite path: every run is resumable (run ids ``"{label}-seed{seed}"``).
+        evaluate_on, workers: instead of running whole runs in parallel (``executor``), run
+            them one after another and evaluate each run's candidates on this executor,
+            ``workers`` at a time (``naskit.search``'s ``executor`` and ``workers``): for
+            expensive evaluations such as real training.
 
     Returns:
         One row per evaluation: ``strategy``, ``seed`` and the columns of ``SearchRun.history``,
         plus ``final_test_of_best`` (the incumbent's test accuracy at full fidelity) and
-        ``regret`` (the table's best test accuracy minus that) when the evaluator has a table.
+        ``regret`` (the table's best test accuracy minus that) when the evaluator has a table,
+        and ``final_test_acc``: the test accuracy of the run's final incumbent evaluated once
+        more at the evaluator's full fidelity (with real training: trained fully).
         ``attrs``: the ``manifest``, the settings, and ``cost_breakdown``: the whole
         experiment's cost by phase, each run's incumbent evaluated once more at full fidelity
         as its final phase (``naskit.accounting``).
@@ -98,9 +109,11 @@ def experiment(
 
     from naskit.repro import manifest
 
+    if executor is not None and evaluate_on is not None:
+        raise ValueError("give executor (runs in parallel) or evaluate_on (candidates in parallel), not both")
     tasks = _tasks(strategies, seeds)
     record = manifest(extra={"experiment": [t.__dict__ for t in tasks[:1]], "runs": len(tasks)})
-    args = (evaluator, budget, ledger, record)
+    args = (evaluator, budget, ledger, record, evaluate_on, workers)
     with tqdm(total=len(tasks), disable=not progress, desc="experiment", unit="run") as bar:
         if executor is None:
             outputs = []

@@ -203,8 +203,8 @@ def search(
         if own_ledger:
             ledger.close()
     run.manifest = manifest
-    if final and run.best is not None:
-        run.final = _evaluate(evaluator, Proposal(run.best, None))
+    if final and run.best is not None:  # at the evaluator's full fidelity, whatever the search used
+        run.final = _evaluate(evaluator, Proposal(run.best, getattr(evaluator, "max_fidelity", None)))
     return run
 
 

@@ -81,6 +81,9 @@ def test_an_experiment_sums_its_runs(bench):
     finals = [evaluator.evaluate(naskit.NB201Space().parse(g["incumbent"].iloc[-1])).flops
               for _, g in df.groupby(["strategy", "seed"])]
     assert table.loc["final", "flops"] == sum(finals)
+    for _, g in df.groupby(["strategy", "seed"]):  # each run's final incumbent, evaluated at full fidelity
+        incumbent = naskit.NB201Space().parse(g["incumbent"].iloc[-1])
+        assert (g["final_test_acc"] == evaluator.evaluate(incumbent).test_acc).all()
 
 
 def test_add_and_errors():
@@ -92,3 +95,30 @@ def test_add_and_errors():
         phase_table({"training": {}})
     with pytest.raises(TypeError, match="TrainResult, SearchRun or OneShotResult"):
         cost_breakdown("a run")
+
+
+def test_low_fidelity_search_trains_the_incumbent_fully(one_thread):
+    from naskit.evaluators import TrainingEvaluator
+
+    evaluator = TrainingEvaluator("digits", config=naskit.TrainConfig(epochs=2), epochs=1, n_train=128)
+    run = search(make_strategy("random", seed=0), evaluator, Budget(evaluations=3), progress=False, final=True)
+    assert (run.history["fidelity"].isna()).all()  # the strategy asked for the default: 1 epoch
+    one = evaluator.evaluate(run.best)
+    assert run.final.fidelity == 2 and run.final.flops == 2 * one.flops  # the final training: 2 epochs
+    assert run.cost_breakdown().loc["final", "flops"] == run.final.flops
+    with pytest.raises(ValueError, match="1..2"):
+        TrainingEvaluator("digits", config=naskit.TrainConfig(epochs=2), epochs=3)
+
+
+def test_experiment_can_evaluate_candidates_in_parallel(bench):
+    from concurrent.futures import ThreadPoolExecutor
+
+    evaluator = TabularEvaluator(bench)
+    plain = experiment(["random", "evolution"], evaluator, seeds=range(2), budget=Budget(evaluations=15),
+                       progress=False, workers=2)  # two in flight, in this process: the same trajectory
+    with ThreadPoolExecutor(2) as pool:
+        pooled = experiment(["random", "evolution"], evaluator, seeds=range(2), budget=Budget(evaluations=15),
+                            progress=False, evaluate_on=pool, workers=2)
+        with pytest.raises(ValueError, match="not both"):
+            experiment(["random"], evaluator, seeds=range(1), executor=pool, evaluate_on=pool, progress=False)
+    assert list(plain["arch"]) == list(pooled["arch"]) and list(plain["valid_acc"]) == list(pooled["valid_acc"])

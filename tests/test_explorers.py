@@ -44,7 +44,7 @@ def test_search_replay_follows_its_slider(run):
     widget.slider.value = 5
     assert widget.frame == replay_frame(run.history, 5, population=10)
     assert "after 6 evaluations" in widget.html.value and widget.frame["best_arch"] in widget.html.value
-    assert widget.image.value != image and widget.image.value.startswith(b"\x89PNG")
+    assert bytes(widget.image.value) != bytes(image) and bytes(widget.image.value).startswith(b"\x89PNG")
 
 
 def test_estimator_explorer_switches_estimators():
