@@ -31,8 +31,25 @@ def lessons_list(args: argparse.Namespace) -> int:
     """``naskit lessons list``: print number, name and title of every lesson."""
     from naskit.lessons import list_lessons
 
+    from naskit.lessons import load_run_times, notebook_objectives
+
     lessons = list_lessons(args.notebooks)
-    print(format_table(["number", "name", "title"], [(f"{x.number:02d}", x.name, x.title) for x in lessons]))
+    times = load_run_times(args.notebooks)
+
+    def seconds(x, mode):
+        value = times.get(x.stem, {}).get(mode)
+        return "?" if value is None else f"{value:.0f}"
+
+    print(format_table(["number", "name", "title", "smoke s", "full s"],
+                       [(f"{x.number:02d}", x.name, x.title, seconds(x, "smoke"), seconds(x, "full")) for x in lessons]))
+    if times:
+        print("run times measured by `naskit lessons run [--smoke] --record-times` on "
+              + "; ".join(sorted({v for t in times.values() for k, v in t.items() if k.endswith("_machine")})))
+    if args.objectives:
+        for x in lessons:
+            print(f"\n{x.title}")
+            for bullet in notebook_objectives(x.path):
+                print(f"  - {bullet}")
     return 0
 
 
@@ -49,6 +66,10 @@ def lessons_run(args: argparse.Namespace) -> int:
     print(format_table(["lesson", "seconds", "status"], rows))
     if args.html:
         print(f"HTML: {export_html(runs, args.out)}")
+    if args.record_times:
+        from naskit.lessons import record_run_times
+
+        print(f"run times recorded in {record_run_times(runs, args.smoke, args.notebooks)}")
     failed = [run for run in runs if not run.ok]
     for run in failed:
         where = f"cell {run.failed_cell}" if run.failed_cell is not None else "before any cell ran"
@@ -63,8 +84,9 @@ def add_lessons_commands(subparsers: argparse._SubParsersAction) -> None:
     commands = lessons.add_subparsers(dest="lessons_command", required=True, metavar="{list,run}")
     notebooks = {"metavar": "DIR", "default": None, "help": "folder of NN_name.ipynb lessons (default: notebooks/)"}
 
-    listing = commands.add_parser("list", help="show the lessons: number, name, title")
+    listing = commands.add_parser("list", help="show the lessons: number, name, title, measured run times")
     listing.add_argument("--notebooks", **notebooks)
+    listing.add_argument("--objectives", action="store_true", help="also print each lesson's learning objectives")
     listing.set_defaults(func=lessons_list)
 
     run = commands.add_parser("run", help="execute lessons headlessly with papermill")
@@ -76,6 +98,8 @@ def add_lessons_commands(subparsers: argparse._SubParsersAction) -> None:
         metavar=("KEY", "VALUE"), help="inject KEY=VALUE (a Python literal, else a string); repeatable",
     )
     run.add_argument("--html", action="store_true", help="also export HTML and an index.html to --out")
+    run.add_argument("--record-times", action="store_true",
+                     help="merge the measured seconds into notebooks/run_times.json (shown by `lessons list`)")
     run.add_argument("--notebooks", **notebooks)
     run.set_defaults(func=lessons_run)
 

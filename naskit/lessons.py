@@ -95,6 +95,58 @@ def notebook_title(path: Path) -> str:
     return ""
 
 
+def notebook_objectives(path: Path) -> list[str]:
+    """The bullets under "By the end you will be able to" in the notebook's first cell."""
+    nb = nbformat.read(path, as_version=4)
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    lines, inside, bullets = first.splitlines(), False, []
+    for line in lines:
+        if "By the end you will be able to" in line:
+            inside = True
+        elif inside and line.lstrip().startswith(("* ", "- ")):
+            bullets.append(line.lstrip()[2:].strip())
+        elif inside and bullets and line.startswith("  ") and line.strip():
+            bullets[-1] += " " + line.strip()  # a bullet continued on the next line
+        elif inside and bullets and not line.strip():
+            break
+    return bullets
+
+
+RUN_TIMES_FILE = "run_times.json"
+
+
+def load_run_times(notebooks_dir: str | Path | None = None) -> dict:
+    """Measured run times per lesson stem (``{"00_tour": {"smoke": 12.3, "full": 45.6}}``),
+    from ``notebooks/run_times.json`` as ``naskit lessons run --record-times`` writes it."""
+    import json
+
+    path = Path(notebooks_dir or default_notebooks_dir()) / RUN_TIMES_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def record_run_times(runs: Iterable[LessonRun], smoke: bool, notebooks_dir: str | Path | None = None,
+                     note: str = "") -> Path:
+    """Merge the seconds of the successful ``runs`` into ``run_times.json`` (key ``smoke`` or
+    ``full``), with the machine they were measured on."""
+    import json
+    import os
+    import platform
+
+    from naskit.bench.store import atomic_write_bytes
+    from naskit.repro import _cpu_model
+
+    times = load_run_times(notebooks_dir)
+    machine = f"{_cpu_model()}, {os.cpu_count()} cores, {platform.node()}" + (f"; {note}" if note else "")
+    for run in runs:
+        if run.ok:
+            entry = times.setdefault(run.name, {})
+            entry["smoke" if smoke else "full"] = round(run.seconds, 1)
+            entry[f"{'smoke' if smoke else 'full'}_machine"] = machine
+    path = Path(notebooks_dir or default_notebooks_dir()) / RUN_TIMES_FILE
+    atomic_write_bytes(path, (json.dumps(times, indent=1, sort_keys=True) + "\n").encode())
+    return path
+
+
 def list_lessons(notebooks_dir: str | Path | None = None) -> list[Lesson]:
     """List the lesson notebooks, in lesson order.
 

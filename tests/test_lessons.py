@@ -146,3 +146,24 @@ def test_results_file_is_written_as_recorded_and_compared_without_timings(tmp_pa
     assert compare_results(first, second) == ["acc", "cells"]
     with pytest.raises(ValueError, match="JSON-serialisable"):
         results.record("bad", object())
+
+
+def test_objectives_and_recorded_run_times_are_listed(tmp_path, capsys):
+    from naskit.lessons import LessonRun, load_run_times, notebook_objectives, record_run_times
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    bullets = notebook_objectives(notebooks / "07_reproducibility.ipynb")
+    assert len(bullets) == 4 and bullets[2].startswith("judge how stable a ranking is")
+    for nb in notebooks.glob("[0-9][0-9]_*.ipynb"):  # every lesson states its objectives
+        assert notebook_objectives(nb), nb.name
+    runs = [LessonRun("00_tour", 12.34, True, tmp_path / "00_tour.ipynb"),
+            LessonRun("01_search_spaces", 5.0, False, tmp_path / "01_search_spaces.ipynb")]
+    record_run_times(runs, smoke=True, notebooks_dir=tmp_path)
+    record_run_times(runs[:1], smoke=False, notebooks_dir=tmp_path)
+    times = load_run_times(tmp_path)
+    assert times["00_tour"]["smoke"] == times["00_tour"]["full"] == 12.3
+    assert "01_search_spaces" not in times  # a failed run measures nothing
+    (tmp_path / "00_tour.ipynb").write_text((notebooks / "00_tour.ipynb").read_text())
+    assert main(["lessons", "list", "--notebooks", str(tmp_path), "--objectives"]) == 0
+    out = capsys.readouterr().out
+    assert "12" in out and "load the MNIST-1D dataset" in out
