@@ -28,10 +28,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def lessons_list(args: argparse.Namespace) -> int:
-    """``naskit lessons list``: print number, name and title of every lesson."""
-    from naskit.lessons import list_lessons
-
-    from naskit.lessons import load_run_times, notebook_objectives
+    """``naskit lessons list``: number, name, title and measured run times of every lesson."""
+    from naskit.lessons import list_lessons, load_run_times, notebook_objectives
 
     lessons = list_lessons(args.notebooks)
     times = load_run_times(args.notebooks)
@@ -40,8 +38,8 @@ def lessons_list(args: argparse.Namespace) -> int:
         value = times.get(x.stem, {}).get(mode)
         return "?" if value is None else f"{value:.0f}"
 
-    print(format_table(["number", "name", "title", "smoke s", "full s"],
-                       [(f"{x.number:02d}", x.name, x.title, seconds(x, "smoke"), seconds(x, "full")) for x in lessons]))
+    rows = [(f"{x.number:02d}", x.name, x.title, seconds(x, "smoke"), seconds(x, "full")) for x in lessons]
+    print(format_table(["number", "name", "title", "smoke s", "full s"], rows))
     if times:
         print("run times measured by `naskit lessons run [--smoke] --record-times` on "
               + "; ".join(sorted({v for t in times.values() for k, v in t.items() if k.endswith("_machine")})))
