@@ -57,11 +57,13 @@ def lab(tmp_path):
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = free_port(), "naskit-browser-test"
+    # a learner's JupyterLab draws figures inline; a headless MPLBACKEND=Agg (as .ci/run sets) would hide them
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--allow-root",
          f"--LabApp.user_settings_dir={tmp_path / '.settings'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while True:
