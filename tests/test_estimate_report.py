@@ -40,3 +40,44 @@ def test_report_rows_equal_scipy(bench_and_proxies):
     combined = [i for i in report.index if i.startswith("rank average")]
     assert len(combined) == 1 and report.loc[combined[0], "n"] == len(final)
     assert {"low fidelity", "learning curve", "zero-cost proxy", "baseline", "combined"} == set(report["kind"])
+
+
+def test_over_cells_weighs_each_class_by_its_cells(bench_and_proxies):
+    import dataclasses
+
+    bench, proxies, final = bench_and_proxies
+    mapped = bench.entry_of_cell.copy()
+    free = np.flatnonzero(mapped < 0)[:5]
+    mapped[free] = 0  # five more cells in the class of entry 0
+    heavy = dataclasses.replace(bench, entry_of_cell=mapped)
+    report = estimator_report(heavy, proxies, over="cells")
+    weights = np.ones(len(final), int)
+    weights[0] += 5
+    expect = stats.spearmanr(np.repeat(proxies["snip"].to_numpy(), weights), np.repeat(final, weights)).statistic
+    assert report.loc["snip", "spearman"] == pytest.approx(expect)
+    assert report.loc["snip", "n"] == len(final) + 5
+    with pytest.raises(ValueError, match="over must be one of"):
+        estimator_report(bench, proxies, over="archs")
+
+
+def test_greedy_vote_adds_complementary_scores_and_stops():
+    from naskit.estimate.report import greedy_vote
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random(400), rng.random(400)
+    truth = a + b
+    scores = {"half a": a, "half b": b, "noise": rng.random(400)}
+    assert set(greedy_vote(scores, truth)) == {"half a", "half b"}  # noise would lower the vote
+    assert greedy_vote({"only": a, "noise": rng.random(400)}, a) == ("only",)
+
+
+def test_heldout_vote_judges_on_the_other_half():
+    from naskit.estimate.report import heldout_vote
+
+    rng = np.random.default_rng(1)
+    a, b = rng.random(600), rng.random(600)
+    truth = a + b + rng.normal(0, 0.1, 600)
+    frame = heldout_vote({"a": a, "b": b, "noise": rng.random(600)}, truth, splits=3, seed=0)
+    assert len(frame) == 3 and (frame["gain"] > 0.1).all()
+    assert set(frame["best_single"]) <= {"a", "b"}
+    assert all(set(m.split(" + ")) == {"a", "b"} for m in frame["members"])
