@@ -36,6 +36,24 @@ def _png(draw, figsize=(7.0, 3.2), dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
+class _Explorer(widgets.VBox):
+    """A control above a picture and a line of text, both redrawn by ``_render(value)`` whenever
+    the control's value changes."""
+
+    def __init__(self, control: widgets.ValueWidget):
+        self.control = control
+        self.image, self.html = widgets.Image(format="png"), widgets.HTML()
+        super().__init__(children=[control, self.image, self.html])
+        self._refresh()
+        control.observe(self._refresh, names="value")
+
+    def _refresh(self, change=None) -> None:
+        self.image.value, self.html.value = self._render(self.control.value)
+
+    def _render(self, value) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+
 # --- search replay ------------------------------------------------------------------------------
 def replay_frame(history: pd.DataFrame, n: int, population: int = 10) -> dict:
     """The state of a search after its evaluations ``0..n``.
@@ -74,7 +92,7 @@ def _draw_replay(ax, history: pd.DataFrame, frame: dict) -> None:
     ax.legend(loc="lower right", fontsize="small")
 
 
-class SearchReplay(widgets.VBox):
+class SearchReplay(_Explorer):
     """A slider over a search's evaluations: the evaluated cells, the population and the
     best-so-far curve up to the slider's position. ``replay.frame`` is the ``replay_frame``."""
 
@@ -84,18 +102,15 @@ class SearchReplay(widgets.VBox):
         self.history, self.population = history.reset_index(drop=True), population
         self.slider = widgets.IntSlider(value=len(history) - 1, min=0, max=len(history) - 1,
                                         description="evaluation", continuous_update=False)
-        self.image, self.html = widgets.Image(format="png"), widgets.HTML()
-        super().__init__(children=[self.slider, self.image, self.html])
         self.frame: dict = {}
-        self._refresh()
-        self.slider.observe(self._refresh, names="value")
+        super().__init__(self.slider)
 
-    def _refresh(self, change=None) -> None:
-        self.frame = replay_frame(self.history, self.slider.value, self.population)
-        self.image.value = _png(lambda ax: _draw_replay(ax, self.history, self.frame))
+    def _render(self, n: int) -> tuple[bytes, str]:
+        self.frame = replay_frame(self.history, n, self.population)
         best = "none yet" if self.frame["best_arch"] is None else \
             f"<code>{self.frame['best_arch']}</code> ({100 * self.frame['best_valid']:.2f} %)"
-        self.html.value = f"after {self.frame['n'] + 1} evaluations, best: {best}"
+        return (_png(lambda ax: _draw_replay(ax, self.history, self.frame)),
+                f"after {self.frame['n'] + 1} evaluations, best: {best}")
 
 
 def search_replay(run_or_history, population: int = 10) -> SearchReplay:
@@ -113,7 +128,7 @@ def estimator_view(scores: dict, truth, name: str) -> dict:
     return {"name": name, **correlate(estimate, truth)}
 
 
-class EstimatorExplorer(widgets.VBox):
+class EstimatorExplorer(_Explorer):
     """A dropdown of estimators: the scatter of the chosen one against the truth, and its rank
     correlations. ``explorer.view`` is the ``estimator_view``."""
 
@@ -122,27 +137,21 @@ class EstimatorExplorer(widgets.VBox):
             raise ValueError("give at least one estimator's scores")
         self.scores, self.truth, self.truth_label = scores, np.asarray(truth, float), truth_label
         self.dropdown = widgets.Dropdown(options=list(scores), description="estimator")
-        self.image, self.html = widgets.Image(format="png"), widgets.HTML()
-        super().__init__(children=[self.dropdown, self.image, self.html])
         self.view: dict = {}
-        self._refresh()
-        self.dropdown.observe(self._refresh, names="value")
+        super().__init__(self.dropdown)
 
-    def _refresh(self, change=None) -> None:
-        name = self.dropdown.value
-        self.view = estimator_view(self.scores, self.truth, name)
+    def _render(self, name: str) -> tuple[bytes, str]:
+        self.view = v = estimator_view(self.scores, self.truth, name)
         x = np.asarray(self.scores[name], float)
 
         def draw(ax):
             ax.scatter(x, 100 * self.truth, s=4, alpha=0.4)
             ax.set_xlabel(f"{name} score")
             ax.set_ylabel(f"{self.truth_label} (%)")
-            ax.set_title(f"Spearman ρ {self.view['spearman']:.3f}, Kendall τ {self.view['kendall']:.3f}")
+            ax.set_title(f"Spearman ρ {v['spearman']:.3f}, Kendall τ {v['kendall']:.3f}")
 
-        self.image.value = _png(draw)
-        v = self.view
-        self.html.value = (f"<b>{name}</b>: Spearman ρ {v['spearman']:.3f}, Kendall τ {v['kendall']:.3f}, "
-                           f"top-10 % overlap {v['top10%']:.2f} over {v['n']:,} cells")
+        return _png(draw), (f"<b>{name}</b>: Spearman ρ {v['spearman']:.3f}, Kendall τ {v['kendall']:.3f}, "
+                            f"top-10 % overlap {v['top10%']:.2f} over {v['n']:,} architectures")
 
 
 def estimator_explorer(scores: dict, truth, truth_label: str = "final test accuracy") -> EstimatorExplorer:

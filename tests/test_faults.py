@@ -208,10 +208,17 @@ def test_resuming_with_other_settings_is_refused_before_any_evaluation(tmp_path)
            progress=False)
     with Ledger(path) as ledger:
         before = ledger.completed("r")
-    evaluator = DieOnce(bench, victim="", marker=str(tmp_path / "never"))
-    with pytest.raises(ValueError, match="other settings"):
-        search(make_strategy("random", seed=1), evaluator, Budget(evaluations=9), ledger=path, name="r",
+    calls = []
+
+    class Watched(TabularEvaluator):  # the same evaluator settings, but it notes every call
+        def evaluate(self, arch, fidelity=None):
+            calls.append(arch)
+            return super().evaluate(arch, fidelity)
+
+    with pytest.raises(ValueError, match="other settings.*seed"):
+        search(make_strategy("random", seed=1), Watched(bench), Budget(evaluations=9), ledger=path, name="r",
                progress=False)
+    assert calls == []
     with Ledger(path) as ledger:
         assert ledger.completed("r") == before
 

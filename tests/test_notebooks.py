@@ -1,4 +1,5 @@
-"""Every lesson in notebooks/ runs to the end in smoke mode; lesson 07 twice, with identical results."""
+"""Every lesson in notebooks/ runs to the end in smoke mode and records its key numbers; lesson 07
+runs twice, with identical results."""
 
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def run_smoke(stem: str, out_dir: Path):
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda path: path.stem)
 def test_lesson_runs_in_smoke_mode(notebook, tmp_path):
     run = run_smoke(notebook.stem, tmp_path)
+    assert load_results(run.results)["results"], f"{notebook.stem} recorded no results"
     if notebook.stem == TWICE:
         again = run_smoke(notebook.stem, tmp_path / "again")
         first, second = load_results(run.results), load_results(again.results)
