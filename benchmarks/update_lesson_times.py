@@ -1,0 +1,64 @@
+"""Copy the measured lesson run times into the README's lesson table and each lesson's first cell.
+
+    naskit lessons run --smoke --record-times     # measure (nothing else running)
+    naskit lessons run --record-times
+    python benchmarks/update_lesson_times.py      # then write them where people read them
+
+The seconds come from ``notebooks/run_times.json`` (what ``--record-times`` wrote); nothing here is
+typed by hand. A lesson without both figures is left as it is and named.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from naskit.lessons import load_run_times
+
+ROOT = Path(__file__).resolve().parents[1]
+LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` \(nothing else running\): )"
+                  r"\d+ s in smoke mode, \d+ s in full mode\.")
+ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+) \| (\d+) \|$")
+
+
+def update_readme(times: dict) -> list[str]:
+    path = ROOT / "README.md"
+    by_number = {stem[:2]: t for stem, t in times.items()}
+    changed, lines = [], path.read_text(encoding="utf-8").split("\n")
+    for i, line in enumerate(lines):
+        m = ROW.match(line)
+        if m and {"smoke", "full"} <= set(by_number.get(m.group(1), {})):
+            t = by_number[m.group(1)]
+            lines[i] = f"| {m.group(1)} |{m.group(2)}| {t['smoke']:.0f} | {t['full']:.0f} |"
+            changed.append(m.group(1))
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return changed
+
+
+def update_notebook(path: Path, t: dict) -> bool:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    first = notebook["cells"][0]
+    text = "".join(first["source"])
+    new = LINE.sub(lambda m: f"{m.group(1)}{t['smoke']:.0f} s in smoke mode, {t['full']:.0f} s in full mode.", text)
+    if new == text:
+        return False
+    first["source"] = new.splitlines(True)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
+
+
+def main() -> None:
+    times = load_run_times(ROOT / "notebooks")
+    complete = {stem: t for stem, t in times.items() if {"smoke", "full"} <= set(t)}
+    print("README rows updated:", ", ".join(update_readme(complete)) or "none")
+    for stem, t in sorted(complete.items()):
+        print(f"{stem}: smoke {t['smoke']:.0f} s, full {t['full']:.0f} s;",
+              "first cell updated" if update_notebook(ROOT / "notebooks" / f"{stem}.ipynb", t) else "first cell as is")
+    missing = sorted(set(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")) - set(complete))
+    if missing:
+        print("no complete figures for:", ", ".join(missing))
+
+
+if __name__ == "__main__":
+    main()
