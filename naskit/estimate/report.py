@@ -107,20 +107,22 @@ def combined_rows(bench, scores: dict, proxies: pd.DataFrame, members: tuple[str
 
 
 def greedy_vote(scores: dict, truth, rows=None) -> tuple[str, ...]:
-    """Forward selection of a rank-average vote: start empty, add the score that raises the
-    vote's Spearman ρ with ``truth`` most (over ``rows`` only), stop when none raises it."""
+    """Forward selection of a rank-average vote: add, one at a time, the score that gives the
+    highest Spearman ρ with ``truth`` (over ``rows`` only) until every score is in, then keep
+    the prefix of that path with the highest ρ. Walking the whole path, rather than stopping at
+    the first step that does not help, lets a pair that only pays off with a third get in."""
     truth = np.asarray(truth, float)
     rows = np.arange(len(truth)) if rows is None else np.asarray(rows)
-    chosen: list[str] = []
-    best = -np.inf
+    scores = {m: np.asarray(s, float)[rows] for m, s in scores.items()}
+    path: list[tuple[float, tuple[str, ...]]] = []
+    chosen: tuple[str, ...] = ()
     while len(chosen) < len(scores):
-        trials = [(correlate(vote_scores({m: np.asarray(scores[m], float)[rows] for m in scores}, chosen + [name]),
-                             truth[rows])["spearman"], name) for name in scores if name not in chosen]
-        rho, name = max(trials)
-        if rho <= best:
-            break
-        best, chosen = rho, chosen + [name]
-    return tuple(chosen)
+        trials = [(correlate(vote_scores(scores, chosen + (name,)), truth[rows])["spearman"], chosen + (name,))
+                  for name in scores if name not in chosen]
+        best = max(trials, key=lambda trial: trial[0])
+        path.append(best)
+        chosen = best[1]
+    return max(path, key=lambda step: step[0])[1]  # the first of equally good prefixes: the shortest
 
 
 def heldout_vote(scores: dict, truth, splits: int = 5, seed: int = 0) -> pd.DataFrame:
