@@ -125,17 +125,18 @@ def test_build_killed_three_times_ends_as_the_uninterrupted_build(tmp_path):
 # --- 2. Ctrl-C --------------------------------------------------------------------------------
 def test_ctrl_c_in_a_terminal_marks_the_evaluation_interrupted_and_resume_finishes(tmp_path):
     path = str(tmp_path / "l.db")
-    proc = start("search", path, "40", "0.05")
+    # 200 evaluations of 50 ms: the interrupt lands mid-run even on a busy machine
+    proc = start("search", path, "200", "0.05")
     assert wait_until(lambda: ledger_count(path) >= 10, proc)
     kill(proc, signal.SIGINT)
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr.read()
     with Ledger(path) as ledger:  # readable, and the evaluation in flight is marked, not lost
         done = ledger.count("evolution-0", "ok")
         assert ledger.count("evolution-0", "interrupted") == 1 and ledger.count("evolution-0", "running") == 0
-    proc = start("search", path, "40", "0")
+    proc = start("search", path, "200", "0")
     assert proc.wait(timeout=120) == 0
     with Ledger(path) as ledger:
-        assert ledger.count("evolution-0", "ok") == 40 > done
+        assert ledger.count("evolution-0", "ok") == 200 > done
 
 
 # --- 3. failing candidates --------------------------------------------------------------------
