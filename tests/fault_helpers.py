@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -58,4 +59,7 @@ def _search(ledger: str, evaluations: str, delay: str) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C as in a terminal: a process started from a non-interactive shell's background job
+    # inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     {"build": _build, "search": _search}[sys.argv[1]](*sys.argv[2:])
