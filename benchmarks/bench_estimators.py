@@ -22,9 +22,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 import naskit
+from naskit.bench.datasheet import seed_study
 from naskit.estimate.report import PROXY_NAMES, estimator_report, heldout_vote
 from naskit.estimate.whole_space import CachedProxyEvaluator, compute_space, load_space_proxies, space_scores
 from naskit.evaluators import TabularEvaluator
@@ -41,16 +41,6 @@ def correlation_table(bench, proxies) -> pd.DataFrame:
         "rho cells": cells["spearman"], "tau cells": cells["kendall"], "top5% cells": cells["top5%"],
         "s per arch": cost, "published rho": classes.get("published_spearman"),
         "published tau": classes.get("published_kendall")})
-
-
-def seed_agreement(bench) -> dict:
-    """Spearman ρ and Kendall τ between the first two seeds of the final test accuracy, over the
-    classes trained with both: how well the truth ranks itself."""
-    wide = bench.runs_frame().pivot_table(index="entry", columns="seed", values="test_acc")
-    a, b = sorted(wide.columns)[:2]
-    both = wide[[a, b]].dropna()
-    return {"seeds": (a, b), "classes": len(both), "spearman": stats.spearmanr(both[a], both[b]).statistic,
-            "kendall": stats.kendalltau(both[a], both[b]).statistic}
 
 
 def proxy_speed(limit: int, workers: int) -> tuple[float, int]:
@@ -102,9 +92,9 @@ def main() -> None:
     print("(simulated training seconds for low fidelity and curves, measured CPU seconds for proxies):")
     print(correlation_table(bench, proxies).round(3).to_string(), "\n")
 
-    agree = seed_agreement(bench)
-    print(f"the truth against itself: seed {agree['seeds'][0]} vs seed {agree['seeds'][1]} "
-          f"over {agree['classes']:,} classes: Spearman ρ {agree['spearman']:.3f}, Kendall τ {agree['kendall']:.3f}\n")
+    agree = seed_study(bench)
+    print(f"the truth against itself: two seeds over {agree['classes']:,} classes: "
+          f"Spearman ρ {agree['spearman_seed_a_vs_b']:.3f}, Kendall τ {agree['kendall_seed_a_vs_b']:.3f}\n")
 
     truth = bench._mean["test_acc"][:, -1]
     scores = {name: space_scores(bench, proxies, name) for name in PROXY_NAMES}
