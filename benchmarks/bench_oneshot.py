@@ -24,7 +24,7 @@ import numpy as np
 import naskit
 from naskit.bench.build import lookup_or_train
 from naskit.evaluators import TabularEvaluator
-from naskit.experiment import experiment
+from naskit.experiment import experiment, final_table
 from naskit.oneshot import METHODS, OneShotConfig
 from naskit.search import Budget
 
@@ -40,16 +40,13 @@ def one_search(name: str, config: OneShotConfig) -> dict:
 
 
 def equal_cost(bench, flops: float, seeds: int) -> dict:
-    """Random search and regularized evolution with ``flops`` to spend, over ``seeds`` seeds."""
+    """Random search and regularized evolution with ``flops`` to spend, over ``seeds`` seeds:
+    name -> (mean, sample std of the final test accuracy, mean evaluations within the budget)."""
     df = experiment(["random", "evolution"], TabularEvaluator(bench), seeds=range(seeds),
                     budget=Budget(flops=flops), progress=False)
-    inside = df[df["within_budget"]]
-    last = inside.groupby(["strategy", "seed"]).tail(1)
-    out = {}
-    for name, group in last.groupby("strategy"):
-        evals = inside[inside["strategy"] == name].groupby("seed").size()
-        out[name] = (group["final_test_of_best"].mean(), group["final_test_of_best"].std(ddof=1), evals.mean())
-    return out
+    table = final_table(df, baseline=None)
+    evals = df[df["within_budget"]].groupby(["strategy", "seed"]).size().groupby("strategy").mean()
+    return {name: (row["mean"], row["std"], evals[name]) for name, row in table.iterrows()}
 
 
 def main() -> None:
