@@ -54,6 +54,11 @@ class Dataset:
     def in_channels(self) -> int:
         return self.x_train.shape[1]
 
+    def splits_on(self, device) -> tuple[torch.Tensor, ...]:
+        """``(x_train, y_train, x_valid, y_valid, x_test, y_test)`` on ``device``."""
+        return tuple(t.to(device) for t in (self.x_train, self.y_train, self.x_valid, self.y_valid,
+                                            self.x_test, self.y_test))
+
     def subset(self, n_train: int) -> Dataset:
         """The same dataset with only the first ``n_train`` training examples (low fidelity)."""
         if not 1 <= n_train <= len(self.y_train):
@@ -104,6 +109,74 @@ def _generate_mnist1d() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     )
 
 
+@dataclass(frozen=True)
+class MNIST1DArgs:
+    """A generated MNIST-1D dataset: the mnist1d generator's knobs and the size of each split.
+
+    The defaults of the knobs are the published ones (``mnist1d.data.get_dataset_args``).
+    Each split is drawn with its own generator seed (``seeds``: train, valid, test), so no
+    evaluation example comes from the training data's random stream, and every split is
+    standardised with the training split's mean and std (mnist1d standardises each dataset by
+    its own). Larger noise, shear or translation make the task harder.
+    """
+
+    n_train: int = 4000
+    n_valid: int = 10000
+    n_test: int = 10000
+    corr_noise_scale: float = 0.25
+    iid_noise_scale: float = 2e-2
+    shear_scale: float = 0.75
+    max_translation: int = 48
+    scale_coeff: float = 0.4
+    final_seq_length: int = 40
+    seeds: tuple[int, int, int] = (1, 2, 3)
+
+    def __post_init__(self) -> None:
+        for name in ("n_train", "n_valid", "n_test"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 10:
+                raise ValueError(f"{name} must be a whole number of at least 10 (one per class), got {value!r}")
+        if len(set(self.seeds)) != 3:
+            raise ValueError(f"seeds must be three different generator seeds (train, valid, test), got {self.seeds!r}")
+
+    def label(self) -> str:
+        """A short readable name with every value that differs from the defaults."""
+        defaults = MNIST1DArgs()
+        changed = [f"{f.name}={getattr(self, f.name)}" for f in dataclasses.fields(self)
+                   if getattr(self, f.name) != getattr(defaults, f.name)]
+        return "mnist1d(" + ", ".join(changed) + ")"
+
+
+def _generate_split(args: MNIST1DArgs, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` raw (unstandardised) sequences, ``n // 10`` per class, in a shuffled order."""
+    from mnist1d.data import get_dataset_args, get_templates, transform
+
+    gen = get_dataset_args()
+    for f in dataclasses.fields(args):
+        if hasattr(gen, f.name):
+            setattr(gen, f.name, getattr(args, f.name))
+    templates = get_templates()
+    xs, ys = [], []
+    with _isolated_global_rngs():  # mnist1d draws from NumPy's global RNG
+        np.random.seed(seed)
+        for label in range(10):
+            for _ in range(n // 10):
+                x, _ = transform(templates["x"][label], templates["t"], gen)
+                xs.append(x)
+                ys.append(label)
+        order = np.random.permutation(len(ys))
+    return np.stack(xs)[order].astype(np.float32), np.asarray(ys, np.int64)[order]
+
+
+def generate_mnist1d(args: MNIST1DArgs) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_valid, y_valid, x_test, y_test) for ``args``, standardised by the
+    training split."""
+    splits = [_generate_split(args, n, seed) for n, seed in
+              zip((args.n_train, args.n_valid, args.n_test), args.seeds)]
+    mean, std = splits[0][0].mean(), splits[0][0].std()
+    return tuple(a for x, y in splits for a in (((x - mean) / std).astype(np.float32), y))
+
+
 def _load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
@@ -152,12 +225,50 @@ def _arrays(name: str) -> tuple[np.ndarray, ...]:
     return arrays
 
 
-def load_dataset(name: str = "mnist1d") -> Dataset:
-    """Load ``"mnist1d"`` or ``"digits"`` with its fixed train/valid/test split.
+def _generated(args: MNIST1DArgs) -> Dataset:
+    """The dataset of ``args``, from the memory or disk cache when it holds a matching copy."""
+    key = args.label() + repr(args)
+    if key in _MEMORY_CACHE:
+        return _MEMORY_CACHE[key]
+    digest_of_args = hashlib.sha256(repr(args).encode()).hexdigest()[:16]
+    path = cache_dir() / f"mnist1d-{digest_of_args}.npz"
+    names = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
+    arrays = None
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                arrays = tuple(z[k] for k in names)
+                if _hash_arrays(*arrays) != str(z["sha256"]):
+                    arrays = None
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+            arrays = None  # a damaged cache is regenerated, never trusted
+    if arrays is None:
+        arrays = generate_mnist1d(args)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+        np.savez(tmp, **dict(zip(names, arrays)), sha256=_hash_arrays(*arrays))
+        os.replace(tmp, path)
+
+    def tensor(a):
+        return torch.from_numpy(np.ascontiguousarray(a[:, None]))
+
+    xt, yt, xv, yv, xs, ys = arrays
+    data = Dataset(name=args.label(), x_train=tensor(xt), y_train=torch.from_numpy(yt),
+                   x_valid=tensor(xv), y_valid=torch.from_numpy(yv), x_test=tensor(xs), y_test=torch.from_numpy(ys),
+                   sha256=_hash_arrays(*arrays))
+    _MEMORY_CACHE[key] = data
+    return data
+
+
+def load_dataset(name: str | MNIST1DArgs = "mnist1d") -> Dataset:
+    """Load ``"mnist1d"`` or ``"digits"`` with its fixed train/valid/test split, or generate
+    the MNIST-1D variant described by an ``MNIST1DArgs``.
 
     The first call generates (MNIST-1D) or reads (digits) the data and caches it in memory
     and on disk, so later calls are instant. No network access is ever made.
     """
+    if isinstance(name, MNIST1DArgs):
+        return _generated(name)
     if name not in _DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known datasets are {', '.join(available_datasets())}")
     if name in _MEMORY_CACHE:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -80,9 +81,9 @@ class Cell(nn.Module):
     kernel calls. ``edge_weights(e)`` gives the slice of the weights that edge ``e`` owns.
     """
 
-    def __init__(self, arch: Arch, ndim: int, channels: int):
+    def __init__(self, arch: Arch, ndim: int, channels: int, groups: int = 1):
         super().__init__()
-        self.arch, self.channels = arch, channels
+        self.arch, self.channels, self.groups = arch, channels, groups
         live = live_edges(arch)
         # plan: (source node, op, target nodes) in a fixed order, so sums are deterministic
         self.plan: list[tuple[int, str, tuple[int, ...]]] = []
@@ -95,11 +96,13 @@ class Cell(nn.Module):
                 self.plan.append((j, op, targets))
                 if op in ops.CONV_KERNEL:
                     k = ops.CONV_KERNEL[op]
-                    self.convs[f"{j}_{op}"] = ops.conv_bn(ndim, channels, channels * len(targets), k)
+                    self.convs[f"{j}_{op}"] = ops.conv_bn(ndim, channels, channels * len(targets), k, groups=groups)
         self.pool = ops.avg_pool(ndim) if any(op == "avg_pool_3x3" for _, op, _ in self.plan) else None
 
     def edge_weights(self, e: int) -> dict[str, torch.Tensor]:
         """Views of the conv weight and BN parameters/statistics that edge ``e`` owns."""
+        if self.groups != 1:
+            raise ValueError("edge_weights is defined for a single network (groups=1)")
         i, j = EDGES[e]
         op = self.arch.ops[e]
         if op not in ops.CONV_KERNEL or e not in live_edges(self.arch):
@@ -130,11 +133,24 @@ class Cell(nn.Module):
                     outs = [self.pool(node)] * len(targets)
                 else:
                     relu = torch.relu(node) if relu is None else relu
-                    outs = self.convs[f"{j}_{op}"](relu).split(self.channels, dim=1)
+                    outs = self._per_target(self.convs[f"{j}_{op}"](relu), len(targets))
                 for t, y in zip(targets, outs):
                     incoming[t].append(y)
         # A disconnected cell outputs zeros, as NB201's 'none' op does.
         return _sum(incoming[-1]) if incoming[-1] else torch.zeros_like(x)
+
+
+    def _per_target(self, y: torch.Tensor, n: int) -> list[torch.Tensor]:
+        """Split a fused conv's output among its ``n`` target nodes.
+
+        With groups, the conv's channels are ordered (group, target, channel); each target
+        takes its channels from every group, in group order."""
+        if self.groups == 1:
+            return list(y.split(self.channels, dim=1))
+        if n == 1:
+            return [y]
+        y = y.unflatten(1, (self.groups, n, self.channels))  # (B, G, n, C, H, W)
+        return [y[:, :, t].flatten(1, 2).contiguous(memory_format=torch.channels_last) for t in range(n)]
 
 
 def _sum(tensors: list[torch.Tensor]) -> torch.Tensor:
@@ -155,39 +171,92 @@ def to_internal(x: torch.Tensor, ndim: int) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def skeleton(config: NetworkConfig, make_cell) -> tuple[nn.Module, nn.Sequential, nn.Module, nn.Linear]:
+class GroupedLinear(nn.Module):
+    """``groups`` independent linear layers side by side: (B, G * in) -> (B, G, out)."""
+
+    def __init__(self, in_features: int, out_features: int, groups: int):
+        super().__init__()
+        self.groups = groups
+        self.weight = nn.Parameter(torch.empty(groups, out_features, in_features))
+        self.bias = nn.Parameter(torch.zeros(groups, out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.unflatten(1, (self.groups, -1))  # (B, G, in)
+        return torch.einsum("bgi,goi->bgo", x, self.weight) + self.bias
+
+
+def skeleton(config: NetworkConfig, make_cell,
+             groups: int = 1) -> tuple[nn.Module, nn.Sequential, nn.Module, nn.Module]:
     """The macro skeleton's parts: stem, [cells, reduction, cells, reduction, cells], head, classifier.
 
     ``make_cell(width)`` builds one cell of ``width`` channels (a ``Cell`` here, a mixed-op
     cell in ``naskit.supernet``). Modules are created in this fixed order, so a seeded
     initialisation gives the same weights to every network built from the same cells.
+    ``groups`` > 1 builds that many independent copies side by side (see ``stack_networks``).
     """
     c, nd = config.channels, config.ndim
-    stem = ops.conv_bn(nd, config.in_channels, c, 3)
+    stem = ops.conv_bn(nd, config.in_channels, c, 3, groups=groups)
     layers: list[nn.Module] = []
     for stage in range(3):
         width = c * 2**stage
         if stage > 0:
-            layers.append(ops.ResidualReduction(nd, width // 2, width))
+            layers.append(ops.ResidualReduction(nd, width // 2, width, groups))
         layers.extend(make_cell(width) for _ in range(config.cells_per_stage))
-    head = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU())
-    return stem, nn.Sequential(*layers), head, nn.Linear(4 * c, config.num_classes)
+    head = nn.Sequential(nn.BatchNorm2d(groups * 4 * c), nn.ReLU())
+    classifier = (nn.Linear(4 * c, config.num_classes) if groups == 1
+                  else GroupedLinear(4 * c, config.num_classes, groups))
+    return stem, nn.Sequential(*layers), head, classifier
 
 
 class Network(nn.Module):
-    """The macro skeleton around one cell (shared by every stage, with separate weights)."""
+    """The macro skeleton around one cell (shared by every stage, with separate weights).
 
-    def __init__(self, arch: Arch, config: NetworkConfig = NetworkConfig()):
+    With ``groups`` > 1 it holds that many independent networks side by side, each in its own
+    channel group: input ``(B, groups * in_channels, ...)``, logits ``(B, groups, num_classes)``.
+    Build one from single networks with ``stack_networks``.
+    """
+
+    def __init__(self, arch: Arch, config: NetworkConfig = NetworkConfig(), groups: int = 1):
         super().__init__()
-        self.arch, self.config = arch, config
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"groups must be a whole number of at least 1, got {groups!r}")
+        self.arch, self.config, self.groups = arch, config, groups
         self.stem, self.cells, self.head, self.classifier = skeleton(
-            config, lambda width: Cell(arch, config.ndim, width))
+            config, lambda width: Cell(arch, config.ndim, width, groups), groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, in_channels, L) or (B, in_channels, H, W) -> logits (B, num_classes)
         h = to_internal(x, self.config.ndim)
         h = self.head(self.cells(self.stem(h)))  # (B, 4C, H', W')
         return self.classifier(h.mean((2, 3)))
+
+
+def stack_networks(models: list[Network]) -> Network:
+    """One ``Network`` with ``groups=len(models)`` that computes every model side by side.
+
+    The models must share their cell and config. Group g starts with model g's weights and BN
+    statistics, so training the stack trains each model as if alone, on its own minibatches,
+    up to floating-point rounding (grouped kernels sum in another order). Several seeds of one
+    cell train faster this way on a CPU, where these small kernels are mostly overhead.
+    """
+    first = models[0]
+    if any(m.arch != first.arch or m.config != first.config or m.groups != 1 for m in models):
+        raise ValueError("stack_networks takes single networks (groups=1) of one cell and one config")
+    if len(models) == 1:
+        return copy.deepcopy(first)
+    stacked = Network(first.arch, first.config, groups=len(models))
+    states = [m.state_dict() for m in models]
+    merged = {}
+    for name, tensor in stacked.state_dict().items():
+        parts = [s[name] for s in states]
+        if tensor.dim() == 0:  # BN's num_batches_tracked: the same for every model
+            merged[name] = parts[0]
+        elif name.startswith("classifier."):
+            merged[name] = torch.stack(parts)  # (G, out, in) and (G, out)
+        else:
+            merged[name] = torch.cat(parts).view_as(tensor)  # channel groups in model order
+    stacked.load_state_dict(merged)
+    return stacked.to(next(first.parameters()).device)
 
 
 def build_model(

@@ -28,23 +28,27 @@ def window(ndim: int, k: int) -> tuple[int, int]:
     return (1, k) if ndim == 1 else (k, k)
 
 
-def conv(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Conv2d:
-    """A bias-free convolution with 'same' padding for odd ``k``."""
+def conv(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
+    """A bias-free convolution with 'same' padding for odd ``k``.
+
+    ``groups`` > 1 makes that many independent copies side by side (``groups * c_in`` channels
+    in, ``groups * c_out`` out), as ``naskit.network`` does to train several seeds at once.
+    """
     pad = k // 2
     return nn.Conv2d(
-        c_in, c_out, window(ndim, k), stride=window(ndim, stride),
-        padding=(0, pad) if ndim == 1 else (pad, pad), bias=False,
+        groups * c_in, groups * c_out, window(ndim, k), stride=window(ndim, stride),
+        padding=(0, pad) if ndim == 1 else (pad, pad), bias=False, groups=groups,
     )
 
 
-def conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
+def conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
     """Conv -> BN. The cell applies the ReLU once per source node and shares it."""
-    return nn.Sequential(conv(ndim, c_in, c_out, k, stride), nn.BatchNorm2d(c_out))
+    return nn.Sequential(conv(ndim, c_in, c_out, k, stride, groups), nn.BatchNorm2d(groups * c_out))
 
 
-def relu_conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
+def relu_conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
     """ReLU -> Conv -> BN (NB201's ``ReLUConvBN``)."""
-    return nn.Sequential(nn.ReLU(), *conv_bn(ndim, c_in, c_out, k, stride))
+    return nn.Sequential(nn.ReLU(), *conv_bn(ndim, c_in, c_out, k, stride, groups))
 
 
 class _AlongSpatialAxes(nn.Module):
@@ -114,11 +118,11 @@ class ResidualReduction(nn.Module):
     with H' = 1 for sequences and H // 2 for images.
     """
 
-    def __init__(self, ndim: int, c_in: int, c_out: int):
+    def __init__(self, ndim: int, c_in: int, c_out: int, groups: int = 1):
         super().__init__()
-        self.conv_a = relu_conv_bn(ndim, c_in, c_out, 3, stride=2)
-        self.conv_b = relu_conv_bn(ndim, c_out, c_out, 3)
-        self.shortcut = nn.Sequential(Halve(ndim), conv(ndim, c_in, c_out, 1))
+        self.conv_a = relu_conv_bn(ndim, c_in, c_out, 3, stride=2, groups=groups)
+        self.conv_b = relu_conv_bn(ndim, c_out, c_out, 3, groups=groups)
+        self.shortcut = nn.Sequential(Halve(ndim), conv(ndim, c_in, c_out, 1, groups=groups))
 
     def forward(self, x):
         return self.conv_b(self.conv_a(x)) + self.shortcut(x)

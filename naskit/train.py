@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -29,6 +31,7 @@ from naskit.network import Network, NetworkConfig, build_model
 from naskit.space import Arch, parse
 
 OPTIMIZERS = ("sgd", "adam")
+TEST_EPOCHS = ("every_epoch", "last_epoch")
 
 
 class FlatSGD(torch.optim.Optimizer):
@@ -106,6 +109,10 @@ class TrainConfig:
     # for these small networks, and fixing it makes results independent of the machine's core
     # count (bit-level results depend on it). None: use the process's current setting.
     threads: int | None = 1
+    # When the test split is evaluated: "every_epoch" (a full test curve) or "last_epoch" (only
+    # the final accuracy; earlier entries are NaN). With large test sets the per-epoch test pass
+    # costs as much as training, and only the final value is a ground truth.
+    test_epochs: str = "every_epoch"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -118,6 +125,12 @@ class TrainConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose 'cosine' or 'constant'")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.test_epochs not in TEST_EPOCHS:
+            raise ValueError(f"unknown test_epochs {self.test_epochs!r}; choose one of {', '.join(TEST_EPOCHS)}")
+
+    def tests_after(self, epoch: int) -> bool:
+        """Whether the test split is evaluated after ``epoch`` (1-based)."""
+        return self.test_epochs == "every_epoch" or epoch == self.epochs
 
 
 @dataclass
@@ -171,20 +184,22 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float
     return acc, loss
 
 
-def _run_epochs(model, data, config, device, result, generator) -> None:
-    x, y = data.x_train.to(device), data.y_train.to(device)
-    xv, yv = data.x_valid.to(device), data.y_valid.to(device)
-    xt, yt = data.x_test.to(device), data.y_test.to(device)
-    n = len(y)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    opt = make_optimizer(model, config)
+def make_schedule(opt: torch.optim.Optimizer, config: TrainConfig, n_train: int):
+    """The learning-rate schedule, stepped once per minibatch."""
+    steps_per_epoch = math.ceil(n_train / config.batch_size)
     # Cosine annealing per step, from lr to 0 over the whole run (Loshchilov & Hutter 2017).
     if config.schedule == "cosine":
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
-    else:
-        sched = torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
+    return torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
+
+
+def _run_epochs(model, data, config, device, result, generator) -> None:
+    x, y, xv, yv, xt, yt = data.splits_on(device)
+    n = len(y)
+    opt = make_optimizer(model, config)
+    sched = make_schedule(opt, config, n)
     model.train()
-    for _ in range(config.epochs):
+    for epoch in range(1, config.epochs + 1):
         order = torch.randperm(n, generator=generator).to(device)
         total = torch.zeros((), device=device)
         for start in range(0, n, config.batch_size):
@@ -201,19 +216,21 @@ def _run_epochs(model, data, config, device, result, generator) -> None:
             result.status, result.error = "diverged", f"non-finite training loss {epoch_loss}"
             return
         valid_acc, valid_loss = _evaluate(model, xv, yv)
-        test_acc, _ = _evaluate(model, xt, yt)
+        test_acc = _evaluate(model, xt, yt)[0] if config.tests_after(epoch) else float("nan")
         result.valid_acc.append(valid_acc)
         result.valid_loss.append(valid_loss)
         result.test_acc.append(test_acc)
 
 
-def _count_flops(model, data, config, device, result) -> None:
-    """FLOPs of the whole run, measured on one example (on copies: the model is untouched)."""
+def count_run_flops(model: nn.Module, data: Dataset, config: TrainConfig, device, result: TrainResult) -> None:
+    """Fill in ``result``'s FLOPs of the whole run, measured on one example (on copies: the
+    model is untouched): training steps, and the evaluation passes the protocol makes."""
     example = data.x_train[:1].to(device)
     result.forward_flops = cost.forward_flops(model, example)
     step_flops = cost.train_step_flops(model, example, data.y_train[:1].to(device))
     result.train_flops = step_flops * len(data.y_train) * config.epochs
-    result.eval_flops = result.forward_flops * (len(data.y_valid) + len(data.y_test)) * config.epochs
+    test_passes = sum(config.tests_after(e) for e in range(1, config.epochs + 1))
+    result.eval_flops = result.forward_flops * (len(data.y_valid) * config.epochs + len(data.y_test) * test_passes)
 
 
 def train(
@@ -243,13 +260,27 @@ def train(
     config = config or TrainConfig()
     if epochs is not None:
         config = TrainConfig(**{**asdict(config), "epochs": epochs})
-    previous_threads = torch.get_num_threads()
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    try:
+    with threads_set(config.threads):
         return _train(arch_or_model, data, seed, config, network, device)
+
+
+@contextlib.contextmanager
+def threads_set(threads: int | None):
+    """Run a block with torch's intra-op thread count set to ``threads`` (None: unchanged),
+    restoring the previous count afterwards."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
     finally:
-        torch.set_num_threads(previous_threads)
+        torch.set_num_threads(previous)
+
+
+def network_for(data: Dataset, network: NetworkConfig | None) -> NetworkConfig:
+    """``network`` (default ``NetworkConfig()``) with its input and output fitted to ``data``."""
+    return dataclasses.replace(network or NetworkConfig(), ndim=data.ndim, in_channels=data.in_channels,
+                               num_classes=data.num_classes)
 
 
 def _train(arch_or_model, data, seed, config, network, device) -> TrainResult:
@@ -259,18 +290,13 @@ def _train(arch_or_model, data, seed, config, network, device) -> TrainResult:
             label = str(arch_or_model.arch)
     else:
         arch = parse(arch_or_model) if isinstance(arch_or_model, str) else arch_or_model
-        network = network or NetworkConfig()
-        network = NetworkConfig(
-            channels=network.channels, cells_per_stage=network.cells_per_stage,
-            ndim=data.ndim, in_channels=data.in_channels, num_classes=data.num_classes,
-        )
-        model, label = build_model(arch, network, seed=seed, device=device), str(arch)
+        model, label = build_model(arch, network_for(data, network), seed=seed, device=device), str(arch)
     result = TrainResult(arch=label, seed=seed, epochs=config.epochs)
     result.params = cost.count_params(model)
     generator = torch.Generator().manual_seed(seed)
     with cost.Stopwatch() as watch:
         try:
-            _count_flops(model, data, config, device, result)
+            count_run_flops(model, data, config, device, result)
             _run_epochs(model, data, config, device, result, generator)
         except Exception as exc:  # a failed candidate is a result, not a crash of the search
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"

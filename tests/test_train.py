@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from naskit import cost
+from naskit.data import load_dataset
 from naskit.network import NetworkConfig, build_model
 from naskit.space import parse
 from naskit.train import TrainConfig, TrainResult, train
@@ -250,3 +251,17 @@ def test_flat_sgd_is_bit_identical_to_torch_sgd(nesterov):
                 group["lr"] *= 0.9  # as a schedule would
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)
+
+
+def test_test_split_only_after_the_last_epoch_when_asked():
+    data = load_dataset("mnist1d").subset(256)
+    cell = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    every = train(cell, data, config=TrainConfig(epochs=3))
+    last = train(cell, data, config=TrainConfig(epochs=3, test_epochs="last_epoch"))
+    assert all(v != v for v in last.test_acc[:2]) and last.test_acc[2] == every.test_acc[2]
+    assert last.valid_acc == every.valid_acc and last.train_loss == every.train_loss
+    n_valid, n_test = len(data.y_valid), len(data.y_test)
+    assert every.eval_flops == every.forward_flops * 3 * (n_valid + n_test)
+    assert last.eval_flops == last.forward_flops * (3 * n_valid + n_test)
+    with pytest.raises(ValueError, match="test_epochs"):
+        TrainConfig(test_epochs="sometimes")
