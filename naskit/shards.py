@@ -47,7 +47,8 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
              workers: int | None = None, executor: cf.Executor | None = None, progress: bool = True,
              desc: str = "jobs", unit: str = "job", tag: str | None = None) -> int:
     """Run ``fn(job, *args)`` for every job (in a spawn-started process pool by default, or
-    on ``executor``) and append each returned record durably; returns how many were written.
+    on ``executor``) and append each returned record (or list of records) durably; returns how
+    many jobs were done.
 
     The shard file is ``<prefix>-<tag>-<i>of<n>.jsonl``, ``tag`` defaulting to the host name."""
     from tqdm.auto import tqdm
@@ -98,7 +99,9 @@ def _drain(running, f, bar, when) -> tuple[set, int]:
     """Wait for finished jobs and append each record durably; returns (still running, written)."""
     done, running = cf.wait(running, return_when=when)
     for fut in done:
-        f.write(json.dumps(fut.result(), separators=(",", ":")) + "\n")
+        result = fut.result()
+        for record in result if isinstance(result, list) else [result]:  # a job may yield several
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
         f.flush()
         os.fsync(f.fileno())
         bar.update(1)

@@ -388,7 +388,7 @@ def test_build_resumes_without_duplicates(tiny_build):
     runs = read_runs(folder)
     assert written == [2, 2]
     assert pending == [6466 + 2 * 2, 6466 + 2, 6466]
-    assert {(r["key"], r["seed"]) for r in runs} == {(j.key, j.seed) for j in plan(TINY)[:4]}  # any order
+    assert {(r["key"], r["seed"]) for r in runs} == {(j.key, j.seeds[0]) for j in plan(TINY)[:4]}  # any order
     assert len(runs) == 4
     lines = sum(len(p.read_text().splitlines()) for p in folder.glob("runs-*.jsonl"))
     assert lines == 4
@@ -432,12 +432,12 @@ def test_plan_trains_every_class_once_then_the_multi_seed_subset(default_plan, m
     first, rest = default_plan[:6466], default_plan[6466:]
     assert len(members) == 6466
     assert len(default_plan) == 6466 + protocol.multi_seed_classes * (len(protocol.seeds) - 1)
-    assert {j.seed for j in first} == {0} and Counter(j.key for j in first) == Counter(set(members))
+    assert {j.seeds for j in first} == {(0,)} and Counter(j.key for j in first) == Counter(set(members))
     for job in first[::50]:
         assert parse(job.arch) == min(members[job.key], key=lambda a: a.index)
     for n, seed in enumerate(protocol.seeds[1:]):
         chunk = rest[n * protocol.multi_seed_classes:(n + 1) * protocol.multi_seed_classes]
-        assert {j.seed for j in chunk} == {seed} and len({j.key for j in chunk}) == protocol.multi_seed_classes
+        assert {j.seeds for j in chunk} == {(seed,)} and len({j.key for j in chunk}) == protocol.multi_seed_classes
         assert {j.key for j in chunk} == {j.key for j in rest[:protocol.multi_seed_classes]}
 
 
@@ -492,7 +492,7 @@ def test_verify_retrains_and_matches_bit_for_bit(tiny_build, tmp_path, monkeypat
     with pytest.raises(ValueError, match="built with protocol"):
         verify(bench, sample=1)  # verify re-trains with the default protocol only
     check_protocol(TabularBenchmark.from_runs(read_runs(folder), meta={"protocol": TINY.to_dict()}), TINY)
-    monkeypatch.setattr(verify_module, "BenchProtocol", lambda: TINY)
+    monkeypatch.setitem(verify_module.PROTOCOLS, "v1", TINY)  # a table without a version is v1
     with pytest.raises(ValueError, match="--sample must be in 1..1"):
         verify(bench, sample=2)
     (result,) = verify(bench, sample=1)

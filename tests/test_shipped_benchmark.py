@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 import naskit
-from naskit.bench.protocol import BenchProtocol
+from naskit.bench.protocol import PROTOCOLS, BenchProtocol
 from naskit.bench.store import DEFAULT_PATH
 from naskit.repro import manifest
 
@@ -21,7 +19,7 @@ def bench():
 
 
 def test_checksum_verified_and_protocol_is_the_current_one(bench):
-    assert bench.meta["protocol"] == json.loads(json.dumps(BenchProtocol().to_dict()))
+    assert BenchProtocol.from_dict(bench.meta["protocol"]) == PROTOCOLS[bench.meta.get("version", "v1")]
     assert bench.meta["dataset"]["sha256"] == naskit.data.MNIST1D_SHA256
 
 

@@ -12,7 +12,7 @@ import concurrent.futures as cf
 import platform
 from pathlib import Path
 
-from naskit.bench.protocol import BenchProtocol, Job, plan
+from naskit.bench.protocol import BenchProtocol, Job, job_runs, plan
 from naskit.shards import check_shard, read_records, run_jobs
 from naskit.space import NB201Space, parse
 
@@ -23,33 +23,43 @@ RECORD_FIELDS = (
 )
 
 
-def train_job(job: Job, protocol: BenchProtocol) -> dict:
-    """Train one job in this process with the protocol's thread count; return its record."""
+def train_job(job: Job, protocol: BenchProtocol) -> list[dict]:
+    """Train one job in this process with the protocol's thread count; one record per seed."""
     import torch
 
     from naskit.data import load_dataset
+    from naskit.stacked import train_seeds
     from naskit.train import train
 
     torch.set_num_threads(protocol.train.threads)
-    result = train(job.arch, load_dataset(protocol.dataset), seed=job.seed,
-                   config=protocol.train, network=protocol.network)
-    record = {k: v for k, v in result.to_dict().items() if k in RECORD_FIELDS}
-    record.update(key=job.key, arch=job.arch, seed=job.seed, threads=torch.get_num_threads(),
-                  host=platform.node(), torch=torch.__version__)
-    return record
+    data = load_dataset(protocol.dataset)
+    if protocol.stack_seeds:
+        results = train_seeds(job.arch, data, seeds=job.seeds, config=protocol.train, network=protocol.network)
+    else:
+        results = [train(job.arch, data, seed=s, config=protocol.train, network=protocol.network) for s in job.seeds]
+    records = []
+    for seed, result in zip(job.seeds, results):
+        record = {k: v for k, v in result.to_dict().items() if k in RECORD_FIELDS}
+        record.update(key=job.key, arch=job.arch, seed=seed, threads=torch.get_num_threads(),
+                      host=platform.node(), torch=torch.__version__)
+        if protocol.stack_seeds:
+            record["trained_with"] = list(job.seeds)  # the seeds stacked with it: verify re-trains them
+        records.append(record)
+    return records
 
 
 def lookup_or_train(bench, arch, protocol: BenchProtocol | None = None) -> tuple[float, str]:
     """A cell's final test accuracy: from ``bench`` when its class is there, else trained now
-    with the benchmark's protocol and seed 0 (what the table will hold once built; ~4 CPU-s).
+    with the benchmark's protocol and its first seed (what the table holds for that seed).
 
     Returns ``(test_acc, "table" | "trained")``.
     """
     if bench is not None and arch in bench:
         return bench.query(arch).test_acc, "table"
     arch = parse(arch) if isinstance(arch, str) else arch
-    record = train_job(Job(NB201Space().canonical(arch), str(arch), 0), protocol or BenchProtocol())
-    return record["test_acc"][-1], "trained"
+    protocol = protocol or BenchProtocol()
+    records = train_job(Job(NB201Space().canonical(arch), str(arch), protocol.seeds[:1]), protocol)
+    return records[0]["test_acc"][-1], "trained"
 
 
 def read_runs(folder: str | Path) -> list[dict]:
@@ -63,7 +73,8 @@ def pending_jobs(folder, protocol: BenchProtocol, shard: tuple[int, int] = (0, 1
     check_shard(shard)
     index, count = shard
     done = {(r["key"], r["seed"]) for r in read_runs(folder)}
-    todo = [j for n, j in enumerate(plan(protocol)) if n % count == index and (j.key, j.seed) not in done]
+    todo = [j for n, j in enumerate(plan(protocol))
+            if n % count == index and not set(job_runs(j)) <= done]
     if reverse:
         todo.reverse()
     return todo[:limit] if limit is not None else todo

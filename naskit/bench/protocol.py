@@ -12,6 +12,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
+from naskit.data import MNIST1DArgs
 from naskit.network import NetworkConfig, live_edges
 from naskit.space import Arch, NB201Space
 from naskit.train import TrainConfig
@@ -19,26 +20,49 @@ from naskit.train import TrainConfig
 
 @dataclass(frozen=True)
 class BenchProtocol:
-    """How every table row was trained (recorded in the datasheet and the shipped file)."""
+    """How every table row was trained (recorded in the datasheet and the shipped file).
 
-    dataset: str = "mnist1d"
+    ``dataset`` names a dataset (``"mnist1d"``) or describes a generated MNIST-1D variant
+    (``MNIST1DArgs``). ``multi_seed_classes`` classes are trained with every seed, the rest
+    with the first; ``None`` trains every class with every seed. ``stack_seeds`` trains the
+    seeds of a class together as one grouped network (``naskit.stacked.train_seeds``), which is
+    faster on a CPU and equal to separate training up to floating-point rounding.
+    """
+
+    dataset: str | MNIST1DArgs = "mnist1d"
     network: NetworkConfig = field(default_factory=lambda: NetworkConfig(channels=8, cells_per_stage=1))
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, batch_size=128, threads=1))
     seeds: tuple[int, ...] = (0, 1, 2)
-    multi_seed_classes: int = 1200  # classes trained with every seed, stratified by structure
+    multi_seed_classes: int | None = 1200  # classes trained with every seed, stratified by structure
     plan_seed: int = 0  # orders the jobs and draws the multi-seed subset
+    stack_seeds: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> BenchProtocol:
+        """The protocol recorded in a table's metadata (fields it lacks take their defaults)."""
+        d = dict(d)
+        if isinstance(d.get("dataset"), dict):
+            d["dataset"] = MNIST1DArgs(**{**d["dataset"], "seeds": tuple(d["dataset"].get("seeds", (1, 2, 3)))})
+        if "network" in d:
+            d["network"] = NetworkConfig(**d["network"])
+        if "train" in d:
+            d["train"] = TrainConfig(**d["train"])
+        if "seeds" in d:
+            d["seeds"] = tuple(d["seeds"])
+        return cls(**d)
+
 
 @dataclass(frozen=True)
 class Job:
-    """One training run of the build: the class key, its representative cell, a seed."""
+    """One training job of the build: the class key, its representative cell, its seeds (one
+    seed, or every seed of the class when the protocol stacks them)."""
 
     key: str
     arch: str
-    seed: int
+    seeds: tuple[int, ...]
 
 
 def class_representatives(space: NB201Space | None = None) -> dict[str, Arch]:
@@ -77,18 +101,36 @@ def multi_seed_subset(reps: dict[str, Arch], n: int, seed: int) -> list[str]:
 
 def plan(protocol: BenchProtocol = BenchProtocol()) -> list[Job]:
     """All jobs in build order: every class with the first seed (shuffled, so a partial
-    build is a uniform sample), then the other seeds for the multi-seed subset."""
+    build is a uniform sample), then the other seeds for the multi-seed subset. With
+    ``stack_seeds``, one job per class trains all its seeds at once."""
     reps = class_representatives()
     rng = random.Random(protocol.plan_seed)
     first = sorted(reps)
     rng.shuffle(first)
-    jobs = [Job(k, str(reps[k]), protocol.seeds[0]) for k in first]
-    subset = multi_seed_subset(reps, protocol.multi_seed_classes, protocol.plan_seed)
+    if protocol.multi_seed_classes is None and protocol.stack_seeds:
+        return [Job(k, str(reps[k]), tuple(protocol.seeds)) for k in first]
+    n_multi = len(reps) if protocol.multi_seed_classes is None else protocol.multi_seed_classes
+    if protocol.stack_seeds:
+        subset = set(multi_seed_subset(reps, n_multi, protocol.plan_seed))
+        return [Job(k, str(reps[k]), tuple(protocol.seeds) if k in subset else protocol.seeds[:1]) for k in first]
+    jobs = [Job(k, str(reps[k]), (protocol.seeds[0],)) for k in first]
+    subset = multi_seed_subset(reps, n_multi, protocol.plan_seed)
     rng.shuffle(subset)
     for seed in protocol.seeds[1:]:
-        jobs.extend(Job(k, str(reps[k]), seed) for k in subset)
+        jobs.extend(Job(k, str(reps[k]), (seed,)) for k in subset)
     return jobs
+
+
+def job_runs(job: Job) -> list[tuple[str, int]]:
+    """The (class key, seed) runs a job produces."""
+    return [(job.key, s) for s in job.seeds]
 
 
 def strata_counts(keys, reps) -> Counter:
     return Counter(stratum(reps[k]) for k in keys)
+
+
+# The protocols of naskit's shipped tables, by version (recorded in each table's meta).
+PROTOCOLS: dict[str, BenchProtocol] = {
+    "v1": BenchProtocol(),
+}

@@ -14,17 +14,28 @@ import multiprocessing
 import numpy as np
 
 from naskit.bench.build import train_job
-from naskit.bench.protocol import BenchProtocol, Job
+from naskit.bench.protocol import PROTOCOLS, BenchProtocol, Job
 from naskit.bench.table import CURVES, TabularBenchmark
 
 
 def check_protocol(bench: TabularBenchmark, protocol: BenchProtocol) -> None:
     """Raise when the table was built with another protocol than ``protocol``."""
-    current = json.loads(json.dumps(protocol.to_dict()))
-    recorded = json.loads(json.dumps(bench.meta.get("protocol")))  # tuples -> lists, as in a packed file
-    if recorded != current:
+    recorded = bench.meta.get("protocol")
+    if recorded is None or BenchProtocol.from_dict(recorded) != protocol:
+        current = json.loads(json.dumps(protocol.to_dict()))
         raise ValueError(f"the table was built with protocol {recorded}, not the current {current}; "
                          "verify with the naskit version recorded in its datasheet")
+
+
+def table_protocol(bench: TabularBenchmark) -> BenchProtocol:
+    """The protocol naskit registers for the table's version (``meta["version"]``, v1 when
+    absent), checked against the one the table records."""
+    version = bench.meta.get("version", "v1")
+    if version not in PROTOCOLS:
+        raise ValueError(f"unknown benchmark version {version!r}; naskit knows {', '.join(PROTOCOLS)}")
+    protocol = PROTOCOLS[version]
+    check_protocol(bench, protocol)
+    return protocol
 
 
 def current_origin() -> str:
@@ -61,19 +72,31 @@ def verify(bench: TabularBenchmark, sample: int, seed: int = 0, workers: int = 1
     Returns one dict per run: arch, seed, ``match`` and, per curve, the recorded and the
     recomputed final values (and the first epoch that differs, if any).
     """
-    protocol = BenchProtocol()
-    check_protocol(bench, protocol)
+    protocol = table_protocol(bench)
     pool = eligible_rows(bench, any_origin)
     if not 1 <= sample <= len(pool):
         raise ValueError(f"--sample must be in 1..{len(pool)}, got {sample}")
     rows = np.random.default_rng(seed).choice(pool, size=sample, replace=False)
-    keys = bench.meta["keys"]
-    jobs = [Job(keys[bench.run_entry[r]], bench.entry_names[bench.run_entry[r]], int(bench.run_seed[r]))
-            for r in rows]
+    jobs = [_job_of_row(bench, int(r), protocol) for r in rows]
     ctx = multiprocessing.get_context("spawn")  # fresh processes, as in the build
     with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        records = list(pool.map(train_job, jobs, [protocol] * len(jobs)))
-    return [_compare(bench, int(r), rec) for r, rec in zip(rows, records)]
+        outputs = list(pool.map(train_job, jobs, [protocol] * len(jobs)))
+    out = []
+    for r, records in zip(rows, outputs):
+        seed = int(bench.run_seed[r])
+        out.append(_compare(bench, int(r), next(rec for rec in records if rec["seed"] == seed)))
+    return out
+
+
+def _job_of_row(bench: TabularBenchmark, row: int, protocol: BenchProtocol) -> Job:
+    """The build job that trained table row ``row``: its seed alone, or, when the protocol
+    stacks seeds, every seed of its class (a seed's values depend on the group it trained in)."""
+    entry = int(bench.run_entry[row])
+    seeds = (int(bench.run_seed[row]),)
+    if protocol.stack_seeds:
+        seeds = tuple(int(s) for s in np.sort(bench.run_seed[bench.run_entry == entry]))
+        seeds = tuple(s for s in protocol.seeds if s in seeds)  # in the plan's order
+    return Job(bench.meta["keys"][entry], bench.entry_names[entry], seeds)
 
 
 def _compare(bench: TabularBenchmark, row: int, rec: dict) -> dict:

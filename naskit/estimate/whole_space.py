@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import platform
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from naskit.bench.protocol import BenchProtocol, Job, class_representatives
+from naskit.bench.store import DATA_DIR
 from naskit.shards import check_shard, read_records, run_jobs
 
-FOLDER = Path(__file__).resolve().parent.parent.parent / "data" / "proxies_nb201_mnist1d"
+FOLDER = DATA_DIR / "proxies_nb201_mnist1d"
 PREFIX = "proxies"
 
 
@@ -30,9 +30,10 @@ def proxy_job(job: Job, protocol: BenchProtocol, batch_size: int) -> dict:
     from naskit.estimate.proxies import compute_proxies
 
     torch.set_num_threads(1)
-    scores = compute_proxies(job.arch, load_dataset(protocol.dataset), seed=job.seed, batch_size=batch_size,
+    (seed,) = job.seeds
+    scores = compute_proxies(job.arch, load_dataset(protocol.dataset), seed=seed, batch_size=batch_size,
                              network=protocol.network)
-    return {"key": job.key, "arch": job.arch, "seed": job.seed, "batch_size": batch_size,
+    return {"key": job.key, "arch": job.arch, "seed": seed, "batch_size": batch_size,
             "host": platform.node(), "torch": torch.__version__, **scores}
 
 
@@ -40,7 +41,7 @@ def pending(folder=FOLDER, seed: int = 0, shard=(0, 1), limit: int | None = None
     check_shard(shard)
     done = {r["key"] for r in read_records(folder, PREFIX, ("key", "seed")) if r["seed"] == seed}
     reps = class_representatives()
-    jobs = [Job(k, str(reps[k]), seed) for n, k in enumerate(sorted(reps)) if n % shard[1] == shard[0]]
+    jobs = [Job(k, str(reps[k]), (seed,)) for n, k in enumerate(sorted(reps)) if n % shard[1] == shard[0]]
     todo = [j for j in jobs if j.key not in done]
     return todo[:limit] if limit is not None else todo
 
@@ -74,7 +75,7 @@ def sample_proxies(bench, n: int, seed: int = 0, batch_size: int = 64) -> pd.Dat
     keys = bench.meta["keys"]
     picks = np.random.default_rng(seed).choice(len(keys), size=min(n, len(keys)), replace=False)
     protocol = BenchProtocol()
-    records = [proxy_job(Job(keys[i], bench.entry_names[i], 0), protocol, batch_size) for i in sorted(picks)]
+    records = [proxy_job(Job(keys[i], bench.entry_names[i], (0,)), protocol, batch_size) for i in sorted(picks)]
     return pd.DataFrame(records).set_index("key")
 
 
