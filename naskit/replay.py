@@ -123,7 +123,10 @@ def _evaluator_from(spec: dict):
         if spec.get("table") not in (None, "naskit nb201_mnist1d"):
             raise ValueError(f"cannot replay on table {spec.get('table')!r}: only naskit's shipped table is "
                              "loadable by name; replay such runs by re-running them with the same table")
-        return TabularEvaluator(load_benchmark(), seed=spec.get("seed"), epochs=spec.get("epochs"))
+        # v1 tables record no version; a run recorded before signals existed read the seed mean
+        signal = spec.get("signal", "mean" if spec.get("seed") is None else "one_run")
+        return TabularEvaluator(load_benchmark(spec.get("version") or "v1"), seed=spec.get("seed") or 0,
+                                epochs=spec.get("epochs"), signal=signal)
     if spec["name"] == "training":
         return TrainingEvaluator(spec["dataset"], TrainConfig(**_tuples(spec["train"])),
                                  NetworkConfig(**spec["network"]), seed=spec["seed"], n_train=spec.get("n_train"))

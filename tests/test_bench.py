@@ -29,6 +29,7 @@ from naskit.bench.protocol import BenchProtocol, class_representatives, multi_se
 from naskit.bench.store import pack
 from naskit.bench.table import DEFAULT_FLOPS_PER_SECOND, TabularBenchmark
 from naskit.bench.verify import _compare, check_protocol, verify
+from naskit.data import MNIST1DArgs
 from naskit.network import NetworkConfig
 from naskit.shards import run_jobs
 from naskit.space import NB201Space, parse
@@ -587,3 +588,84 @@ def test_landscape_op_effects_equal_a_direct_groupby():
             assert table.iloc[e][op] == pytest.approx(value)
     top = top_cells(bench, k=5)
     assert list(top["valid_acc"]) == sorted(df["valid_acc"], reverse=True)[:5]
+
+
+# --- a protocol that trains every class with every seed, stacked (benchmark v2's kind) -------------
+TINY_STACKED = BenchProtocol(dataset=MNIST1DArgs(n_train=100, n_valid=100, n_test=100),
+                             network=NetworkConfig(channels=2), train=TrainConfig(epochs=1, threads=1,
+                                                                                  test_epochs="last_epoch"),
+                             seeds=(0, 1, 2), multi_seed_classes=None, stack_seeds=True)
+
+
+def test_stacked_plan_trains_each_class_once_with_all_its_seeds():
+    jobs = plan(TINY_STACKED)
+    assert len(jobs) == 6466 and {j.seeds for j in jobs} == {(0, 1, 2)}
+    assert len({j.key for j in jobs}) == 6466
+    assert BenchProtocol.from_dict(json.loads(json.dumps(TINY_STACKED.to_dict()))) == TINY_STACKED
+
+
+def test_stacked_build_writes_a_record_per_seed_resumes_and_verifies(tmp_path, monkeypatch):
+    import naskit.bench.verify as verify_module
+
+    folder = tmp_path / "runs"
+    assert build(folder, TINY_STACKED, workers=1, limit=2, progress=False) == 2
+    assert len(pending_jobs(folder, TINY_STACKED)) == 6466 - 2
+    runs = read_runs(folder)
+    assert len(runs) == 6 and sorted(r["seed"] for r in runs) == [0, 0, 1, 1, 2, 2]
+    assert all(r["trained_with"] == [0, 1, 2] and r["test_acc"][-1] == r["test_acc"][-1] for r in runs)
+    path, summary = pack_runs(folder, tmp_path / "t.npz", tmp_path / "t.md", protocol=TINY_STACKED, version="v9")
+    bench = naskit.load_benchmark(path)
+    assert bench.meta["version"] == "v9" and summary["classes_with_all_seeds"] == 2
+    monkeypatch.setitem(verify_module.PROTOCOLS, "v9", TINY_STACKED)
+    rows = verify(bench, sample=2, seed=1)
+    assert all(r["match"] for r in rows), rows
+
+
+# --- one training run per query, drawn reproducibly; the truth is the mean over seeds ----------------
+def test_drawn_seed_is_reproducible_covers_the_seeds_and_varies_by_cell_and_draw(runs_bench, members):
+    key = SPACE.canonical(parse(RUN_ARCHS["D"][0]))
+    cells = members[key]
+    assert runs_bench.seeds_of(cells[0]) == [0, 1, 2]
+    draws = [[runs_bench.drawn_seed(c, d) for c in cells] for d in range(40)]
+    assert draws == [[runs_bench.drawn_seed(c, d) for c in cells] for d in range(40)]  # a pure function
+    seen = {s for row in draws for s in row}
+    assert seen == {0, 1, 2}
+    assert len({tuple(row) for row in draws}) > 1 and len({row[0] for row in draws}) > 1
+    single = SPACE.canonical(parse(next(a for a, seeds in RUN_ARCHS.values() if seeds == (0,))))
+    assert {runs_bench.drawn_seed(members[single][0], d) for d in range(20)} == {runs_bench.seeds_of(
+        members[single][0])[0]}
+
+
+def test_class_values_are_the_mean_or_one_seed_per_class(runs_bench):
+    mean = runs_bench.class_values("test_acc")
+    for i, name in enumerate(runs_bench.entry_names):
+        assert mean[i] == pytest.approx(runs_bench.query(name).test_acc, nan_ok=True)
+    one = runs_bench.class_values("valid_acc", epoch=2, seed=1)
+    for i, name in enumerate(runs_bench.entry_names):
+        if 1 in runs_bench.seeds_of(name):
+            assert one[i] == runs_bench.query(name, epoch=2, seed=1).valid_acc
+        else:
+            assert np.isnan(one[i])
+    with pytest.raises(ValueError, match="unknown curve"):
+        runs_bench.class_values("accuracy")
+
+
+def test_tabular_evaluator_reads_one_drawn_run_and_experiments_judge_by_the_mean(runs_bench):
+    from naskit.evaluators import TabularEvaluator
+    from naskit.experiment import experiment
+    from naskit.search import Budget
+
+    arch = RUN_ARCHS["E"][0]
+    for draw in range(6):
+        ev = TabularEvaluator(runs_bench).for_run(draw)
+        seed = runs_bench.drawn_seed(arch, draw)
+        assert ev.evaluate(arch).valid_acc == runs_bench.query(arch, seed=seed).valid_acc
+    assert TabularEvaluator(runs_bench, signal="mean").evaluate(arch).valid_acc == runs_bench.query(arch).valid_acc
+    with pytest.raises(ValueError, match="unknown signal"):
+        TabularEvaluator(runs_bench, signal="median")
+    df = experiment(["random"], TabularEvaluator(runs_bench), seeds=range(4), budget=Budget(evaluations=3),
+                    progress=False)
+    for arch_text, final in zip(df["incumbent"], df["final_test_of_best"]):
+        if arch_text is None:
+            continue
+        assert final == pytest.approx(runs_bench.query(arch_text).test_acc)  # the truth: mean over seeds

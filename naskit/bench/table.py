@@ -97,6 +97,9 @@ class TabularBenchmark:
                                    self.train_flops.tolist(), self.eval_flops.tolist(),
                                    self._mean_seconds.tolist()))
         self._run_seconds = self.run_seconds.tolist()
+        self._seeds_of_entry: list[list[int]] = [[] for _ in range(n)]
+        for e, seed in sorted(self._row, key=lambda k: (k[0], k[1])):
+            self._seeds_of_entry[e].append(seed)
         self._space = NB201Space()
 
     # ---- lookups -------------------------------------------------------------------------
@@ -132,6 +135,38 @@ class TabularBenchmark:
             values["train_loss"][row][e - 1], values["valid_loss"][row][e - 1], params, flops, train_flops,
             (train_flops + eval_flops * frac) / self.flops_per_second, seconds * frac,
         )
+
+    def seeds_of(self, arch: Arch | str) -> list[int]:
+        """The training seeds ``arch``'s class was trained with, in increasing order."""
+        return list(self._seeds_of_entry[self.entry(arch)])
+
+    def drawn_seed(self, arch: Arch | str, draw: int) -> int:
+        """One of ``arch``'s training seeds, chosen reproducibly from ``draw`` and the cell.
+
+        A real search trains each candidate once and sees that one run's noise; a search on the
+        table sees the same when every query reads one run, drawn like this (NATS-Bench draws a
+        random seed per query; here the draw is a pure function of ``draw`` and the cell, so a
+        search replays exactly). Different cells, and different draws, read different runs.
+        """
+        arch = _as_arch(arch)
+        seeds = self._seeds_of_entry[self._entry(arch)]
+        return seeds[_mix(draw, arch.index) % len(seeds)]
+
+    def class_values(self, name: str = "test_acc", epoch: int | None = None, seed: int | None = None) -> np.ndarray:
+        """One value per entry (canonical class): curve ``name`` after ``epoch`` (default: the last),
+        the mean over seeds (or seed ``seed``'s run; NaN where an entry lacks it); shape (N,).
+
+        ``class_values("test_acc")`` is the ground truth that judges searches and estimators.
+        """
+        if name not in CURVES:
+            raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVES)}")
+        e = self._epoch(epoch)
+        if seed is None:
+            return self._mean[name][:, e - 1].copy()
+        out = np.full(len(self.entry_names), np.nan)
+        mine = self.run_seed == seed
+        out[self.run_entry[mine]] = self.curves[name][mine, e - 1]
+        return out
 
     def sim_seconds(self, arch: Arch | str, epoch: int | None = None) -> float:
         """Simulated cost of evaluating ``arch`` at ``epoch`` (deterministic, from FLOPs)."""
@@ -264,6 +299,14 @@ class TabularBenchmark:
         table = _runs_to_arrays([r for _, r in records], [i for i, _ in records], len(names), epochs)
         return cls(entry_of_cell=entry_of_cell, entry_names=names, meta={"source": "from_table"},
                    **table, **kwargs)
+
+
+def _mix(draw: int, index: int) -> int:
+    """A cheap, well-mixed integer hash of (draw, cell index) (splitmix64's finaliser)."""
+    z = (draw * 0x9E3779B97F4A7C15 + index + 1) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return z ^ (z >> 31)
 
 
 def _as_arch(arch) -> Arch:
