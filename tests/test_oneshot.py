@@ -21,7 +21,15 @@ import naskit.oneshot.gdas
 import naskit.oneshot.rsps
 from naskit.cost import forward_flops
 from naskit.network import live_edges
-from naskit.oneshot import METHODS, OneShotConfig, OneShotResult, rank, search_darts, search_darts_plus
+from naskit.oneshot import (
+    METHODS,
+    OneShotConfig,
+    OneShotResult,
+    darts_plus_from,
+    rank,
+    search_darts,
+    search_darts_plus,
+)
 from naskit.oneshot.common import PathFlops, SearchRun, derive
 from naskit.oneshot.darts import Mixture, Step, arch_optimizer, arch_step, init_alpha
 from naskit.oneshot.darts_minus import AuxiliarySkip
@@ -260,6 +268,17 @@ def test_darts_plus_follows_darts_until_it_stops(data, runs):
     plus = search_darts_plus(data, config, max_skip_connects=skips)
     assert plus.stopped_early and len(plus.history) == 1
     assert floats(plus) == floats(darts)[:1] and plus.arch == parse(darts.history[0].arch)
+    # ... so it can be read off the DARTS run, at no cost: same cell, history and FLOPs
+    read = darts_plus_from(darts, max_skip_connects=skips)
+    assert (read.method, read.arch, read.stopped_early) == ("darts+", plus.arch, True)
+    assert floats(read) == floats(plus) and read.flops == plus.flops
+    for name in ("darts", "rsps", "gdas"):  # the history's FLOPs so far end at the result's
+        last = runs[name].history[-1]
+        assert (last.search_flops, last.eval_flops) == (runs[name].search_flops, runs[name].eval_flops)
+    never = darts_plus_from(runs["darts"])  # below the threshold: the whole DARTS run
+    assert floats(never) == floats(runs["darts"]) and never.arch == runs["darts"].arch
+    with pytest.raises(ValueError, match="takes a DARTS result"):
+        darts_plus_from(runs["gdas"])
     # below the threshold (seed 0 has fewer than 2 skips), DARTS+ is DARTS
     assert runs["darts"].history[0].skip_share < 2 / 6
     assert floats(runs["darts+"]) == floats(runs["darts"]) and not runs["darts+"].stopped_early
@@ -317,6 +336,13 @@ def test_ranking_quality_correlates_inherited_with_the_table(data, truth_table):
     again = ranking_quality(data, truth_table, cells=cells, checkpoints=(1, 2), config=TINY)
     assert again.attrs["inherited"] == study.attrs["inherited"]  # reproducible for a seed
     assert len(pd.concat([study, again])) == 4  # attrs hold plain values, so studies concatenate
+    # the same study against the validation accuracy, from what it recorded: as if run with truth=
+    from naskit.oneshot.ranking import against
+
+    valid = against(study, truth_table, "valid_acc")
+    rerun = ranking_quality(data, truth_table, cells=cells, checkpoints=(1, 2), config=TINY, truth="valid_acc")
+    cols = ["epoch", "kendall", "spearman", "top10%", "n"]
+    assert valid[cols].equals(rerun[cols]) and valid.attrs["truth"] == "valid_acc"
 
 
 def test_ranking_quality_refuses_cells_outside_the_table(data, truth_table):
@@ -330,3 +356,15 @@ def test_ranking_quality_refuses_cells_outside_the_table(data, truth_table):
         ranking_quality(data, truth_table, cells=3, checkpoints=(0,), config=TINY)
     with pytest.raises(ValueError, match="n must be in 1..12"):
         sample_cells(truth_table, 13)
+
+
+def test_search_many_in_processes_equals_each_search_alone(data, runs):
+    from naskit.oneshot import search_many
+
+    tasks = {"d": ("darts", TINY), "g": ("gdas", TINY), "d1": ("darts", replace(TINY, seed=1))}
+    parallel = search_many(tasks, data, workers=2)
+    assert list(parallel) == ["d", "g", "d1"]
+    assert floats(parallel["d"]) == floats(runs["darts"]) and floats(parallel["g"]) == floats(runs["gdas"])
+    assert floats(parallel["d1"]) == floats(search_darts(data, replace(TINY, seed=1)))
+    with pytest.raises(ValueError, match="unknown one-shot method"):
+        search_many({"x": ("enas", TINY)}, data)

@@ -26,8 +26,9 @@ Example:
 from naskit.oneshot.config import EpochLog, OneShotConfig, OneShotResult
 from naskit.oneshot.darts import search_darts
 from naskit.oneshot.darts_minus import search_darts_minus
-from naskit.oneshot.darts_plus import search_darts_plus
+from naskit.oneshot.darts_plus import darts_plus_from, search_darts_plus
 from naskit.oneshot.gdas import search_gdas
+from naskit.oneshot.parallel import search_many
 from naskit.oneshot.rsps import rank, search_rsps
 
 # Dong & Yang (ICLR 2020), NAS-Bench-201, Table 5: CIFAR-10 test accuracy (%) of the cell each
@@ -53,10 +54,12 @@ METHODS = {
 __all__ = [
     "METHODS",
     "PUBLISHED_NB201_CIFAR10",
+    "darts_plus_from",
     "EpochLog",
     "OneShotConfig",
     "OneShotResult",
     "rank",
+    "search_many",
     "search_darts",
     "search_darts_minus",
     "search_darts_plus",

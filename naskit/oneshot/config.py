@@ -118,6 +118,8 @@ class EpochLog:
         ``OPS`` order (RSPS: its uniform sampling distribution).
     skip_share: fraction of ``arch``'s 6 edges that are ``skip_connect`` (None with ``arch``).
     schedule: the annealed knobs at the end of the epoch, e.g. ``{"w_lr": .., "tau": ..}``.
+    search_flops, eval_flops: the search's FLOPs so far, to the end of this epoch (see
+        ``OneShotResult``).
     """
 
     epoch: int
@@ -129,6 +131,8 @@ class EpochLog:
     arch_weights: list[list[float]]
     skip_share: float | None
     schedule: dict[str, float] = field(default_factory=dict)
+    search_flops: int = 0
+    eval_flops: int = 0
 
 
 @dataclass

@@ -151,4 +151,5 @@ def _epoch(run: SearchRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer, re
         arch_weights=weights,
         skip_share=skip_share(arch),
         schedule={"w_lr": run.w_lr, **relax.schedule(step)},
+        search_flops=run.search_flops, eval_flops=run.eval_flops,  # after the evaluations above
     )

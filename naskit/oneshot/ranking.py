@@ -97,7 +97,22 @@ def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Ar
 
     search_rsps(data, config, on_epoch=on_epoch)
     study = pd.DataFrame(rows)
+    study.attrs["truth"] = truth
     study.attrs["inherited"] = {"arch": [str(a) for a in archs], truth: true.tolist(),
                                 **{f"epoch {e}": v for e, v in inherited.items()}}
     study.attrs["config"] = config
     return study
+
+
+def against(study: pd.DataFrame, bench: TabularBenchmark, truth: str = "valid_acc") -> pd.DataFrame:
+    """The same ranking study correlated against another benchmark column, without training again:
+    the inherited accuracies it recorded (``study.attrs["inherited"]``) against ``truth``."""
+    inherited = study.attrs["inherited"]
+    true = np.array([getattr(bench.query(a), truth) for a in inherited["arch"]])
+    out = study.copy()
+    for i, epoch in zip(study.index, study["epoch"]):
+        stats = correlate(inherited[f"epoch {epoch}"], true, top=(0.10,))
+        for key in ("kendall", "spearman", "top10%", "n"):
+            out.at[i, key] = stats[key]
+    out.attrs.update(study.attrs, truth=truth)
+    return out

@@ -66,13 +66,15 @@ def search_rsps(data: Dataset, config: OneShotConfig | None = None, on_epoch=Non
                 epoch=epoch + 1, train_loss=sum(losses) / len(losses), arch_loss=None, valid_acc=None,
                 supernet_valid_acc=run.valid_accuracy(lambda: {"arch": space.sample(rng)}),
                 arch=None, arch_weights=uniform(), skip_share=None, schedule={"w_lr": run.w_lr},
+                search_flops=run.search_flops, eval_flops=run.eval_flops,  # after the evaluation above
             ))
             if on_epoch is not None:
                 on_epoch(epoch + 1, run)
         accs = [run.valid_accuracy(lambda a=a: {"arch": a}) for a in candidates]
     ranking = {str(a): acc for a, acc in zip(candidates, accs)}
     best = candidates[max(range(len(accs)), key=accs.__getitem__)]  # the first of ties
-    history[-1] = replace(history[-1], valid_acc=ranking[str(best)], arch=str(best), skip_share=skip_share(best))
+    history[-1] = replace(history[-1], valid_acc=ranking[str(best)], arch=str(best), skip_share=skip_share(best),
+                          eval_flops=run.eval_flops)  # the ranking included
     return OneShotResult(
         "rsps", best, config, history, ranking=ranking,
         wall_seconds=watch.wall_seconds, cpu_seconds=watch.cpu_seconds,
