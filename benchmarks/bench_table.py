@@ -83,7 +83,7 @@ def synthetic_table(tmp: Path) -> Path:
     for job in plan(protocol):
         acc = np.sort(rng.uniform(0.1, 0.97, (2, epochs)), axis=1)
         loss = np.sort(rng.uniform(0.05, 2.3, (2, epochs)), axis=1)[:, ::-1]
-        records.append({"key": job.key, "seed": job.seed, "valid_acc": acc[0], "test_acc": acc[1],
+        records.append({"key": job.key, "seed": job.seeds[0], "valid_acc": acc[0], "test_acc": acc[1],
                         "train_loss": loss[0], "valid_loss": loss[1], "params": 10_000,
                         "forward_flops": 250_000, "train_flops": 2 * 10**10, "eval_flops": 4 * 10**9,
                         "wall_seconds": 3.0})

@@ -12,7 +12,7 @@ import concurrent.futures as cf
 import platform
 from pathlib import Path
 
-from naskit.bench.protocol import BenchProtocol, Job, job_runs, plan
+from naskit.bench.protocol import PROTOCOLS, BenchProtocol, Job, job_runs, plan
 from naskit.shards import check_shard, read_records, run_jobs
 from naskit.space import NB201Space, parse
 
@@ -57,7 +57,8 @@ def lookup_or_train(bench, arch, protocol: BenchProtocol | None = None) -> tuple
     if bench is not None and arch in bench:
         return bench.query(arch).test_acc, "table"
     arch = parse(arch) if isinstance(arch, str) else arch
-    protocol = protocol or BenchProtocol()
+    if protocol is None:  # the protocol of the table's version (v1 for a table that names none)
+        protocol = PROTOCOLS.get((bench.meta if bench is not None else {}).get("version", "v1"), BenchProtocol())
     records = train_job(Job(NB201Space().canonical(arch), str(arch), protocol.seeds[:1]), protocol)
     return records[0]["test_acc"][-1], "trained"
 

@@ -1,13 +1,23 @@
-"""``naskit bench ...``: build, pack and verify the tabular benchmark from the command line."""
+"""``naskit bench ...``: build, pack and verify the tabular benchmarks from the command line."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from naskit.bench.store import DATA_DIR, DEFAULT_PATH
+from naskit.bench.store import DATA_DIR, DEFAULT_VERSION, VERSIONS, benchmark_path
 
-RUNS_DIR = DATA_DIR / "nb201_mnist1d"
+LATEST = max(VERSIONS)  # what `bench build` and `bench pack` make unless told otherwise
+
+
+def runs_dir(version: str) -> Path:
+    """The folder of a version's build records (``data/nb201_mnist1d_v2/`` for v2)."""
+    return DATA_DIR / Path(VERSIONS[version]).stem
+
+
+def datasheet_path(version: str) -> Path:
+    """A version's datasheet (``data/nb201_mnist1d_v2.md`` for v2)."""
+    return DATA_DIR / f"{Path(VERSIONS[version]).stem}.md"
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -20,9 +30,10 @@ def _shard(text: str) -> tuple[int, int]:
 
 def bench_build(args: argparse.Namespace) -> int:
     from naskit.bench.build import build, pending_jobs
-    from naskit.bench.protocol import BenchProtocol
+    from naskit.bench.protocol import PROTOCOLS
 
-    protocol = BenchProtocol()
+    protocol = PROTOCOLS[args.version]
+    folder = args.folder or runs_dir(args.version)
     executor = client = None
     if args.dask:
         from distributed import Client
@@ -30,22 +41,25 @@ def bench_build(args: argparse.Namespace) -> int:
         client = Client(args.dask)
         executor = client.get_executor()
     try:
-        written = build(args.folder, protocol, workers=args.workers, executor=executor,
+        written = build(folder, protocol, workers=args.workers, executor=executor,
                         shard=args.shard, limit=args.limit, reverse=args.reverse, tag=args.tag)
     finally:
         if client is not None:
             client.close()
-    left = len(pending_jobs(args.folder, protocol, args.shard))
-    print(f"wrote {written} runs to {args.folder}; {left} jobs of this shard left")
+    left = len(pending_jobs(folder, protocol, args.shard))
+    print(f"wrote {written} jobs to {folder}; {left} jobs of this shard left")
     return 0
 
 
 def bench_pack(args: argparse.Namespace) -> int:
     from naskit.bench.pack import pack_runs
+    from naskit.bench.protocol import PROTOCOLS
 
-    path, summary = pack_runs(args.folder, args.out, args.datasheet)
+    datasheet = args.datasheet or datasheet_path(args.version)
+    path, summary = pack_runs(args.folder or runs_dir(args.version), args.out or benchmark_path(args.version),
+                              datasheet, protocol=PROTOCOLS[args.version], version=args.version)
     print(f"packed {summary['runs']:,} runs ({summary['classes_trained']:,} classes, "
-          f"{summary['cells_queryable']:,} cells) into {path}; datasheet {args.datasheet}")
+          f"{summary['cells_queryable']:,} cells) into {path}; datasheet {datasheet}")
     return 0
 
 
@@ -53,7 +67,7 @@ def bench_verify(args: argparse.Namespace) -> int:
     from naskit.bench.store import load_benchmark
     from naskit.bench.verify import verify
 
-    rows = verify(load_benchmark(args.path), args.sample, seed=args.seed, workers=args.workers,
+    rows = verify(load_benchmark(args.path or args.version), args.sample, seed=args.seed, workers=args.workers,
                   any_origin=args.any_origin)
     for r in rows:
         status = "match" if r["match"] else "MISMATCH"
@@ -70,13 +84,17 @@ def bench_verify(args: argparse.Namespace) -> int:
 
 def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``naskit bench build``, ``pack`` and ``verify``."""
-    bench = subparsers.add_parser("bench", help="build or check the tabular benchmark")
+    bench = subparsers.add_parser("bench", help="build or check the tabular benchmarks")
     commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build,pack,verify}")
-    build = commands.add_parser("build", help="train the benchmark's runs (resumable: run again to continue)")
-    build.add_argument("--folder", type=Path, default=RUNS_DIR, help=f"shard folder (default: {RUNS_DIR})")
+    version = {"choices": sorted(VERSIONS), "metavar": "VERSION"}
+    build = commands.add_parser("build", help="train a benchmark's runs (resumable: run again to continue)")
+    build.add_argument("--version", default=LATEST, help=f"which table: {', '.join(VERSIONS)} (default {LATEST})",
+                       **version)
+    build.add_argument("--folder", type=Path, default=None,
+                       help=f"shard folder (default: the version's, e.g. {runs_dir(LATEST)})")
     build.add_argument("--workers", type=int, default=None, help="processes, one thread each (default: all cores)")
     build.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N", help="build every N-th job from I")
-    build.add_argument("--limit", type=int, default=None, help="stop after this many runs")
+    build.add_argument("--limit", type=int, default=None, help="stop after this many jobs")
     build.add_argument("--reverse", action="store_true",
                        help="take jobs from the end of the plan (a second machine on the same folder)")
     build.add_argument("--tag", default=None,
@@ -84,10 +102,11 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--dask", default=None, metavar="ADDRESS", help="run on a Dask scheduler instead")
     build.set_defaults(func=bench_build)
 
-    pack = commands.add_parser("pack", help="pack the build records into data/ and write the datasheet")
-    pack.add_argument("--folder", type=Path, default=RUNS_DIR, help=f"shard folder (default: {RUNS_DIR})")
-    pack.add_argument("--out", type=Path, default=DEFAULT_PATH)
-    pack.add_argument("--datasheet", type=Path, default=DATA_DIR / "README.md")
+    pack = commands.add_parser("pack", help="pack a version's build records into data/ and write its datasheet")
+    pack.add_argument("--version", default=LATEST, help=f"which table (default {LATEST})", **version)
+    pack.add_argument("--folder", type=Path, default=None, help="shard folder (default: the version's)")
+    pack.add_argument("--out", type=Path, default=None, help="packed file (default: the version's in data/)")
+    pack.add_argument("--datasheet", type=Path, default=None, help="datasheet (default: the version's .md in data/)")
     pack.set_defaults(func=bench_pack)
 
     check = commands.add_parser("verify", help="re-train random table rows and compare with their records")
@@ -96,5 +115,6 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--workers", type=int, default=1)
     check.add_argument("--any-origin", action="store_true",
                        help="draw among all rows, also those trained on another host or torch version")
-    check.add_argument("--path", type=Path, default=None, help="packed table (default: the shipped one)")
+    check.add_argument("--version", default=None, help=f"which shipped table (default {DEFAULT_VERSION})", **version)
+    check.add_argument("--path", type=Path, default=None, help="a packed table instead of a shipped one")
     check.set_defaults(func=bench_verify)

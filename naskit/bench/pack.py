@@ -51,11 +51,11 @@ def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
 
 
 def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None = None,
-              protocol: BenchProtocol | None = None):
+              protocol: BenchProtocol | None = None, version: str | None = None):
     """Pack every record in ``folder`` into ``out`` (+ ``.sha256``) and write the datasheet.
 
-    ``protocol`` is the one the records were built with (default: ``BenchProtocol()``, as
-    ``naskit bench build`` uses); it is recorded in the table, and ``verify`` re-trains with it.
+    ``protocol`` is the one the records were built with (default: ``BenchProtocol()``, v1's);
+    it is recorded in the table with ``version``, and ``verify`` re-trains with it.
     """
     records = read_runs(folder)
     if not records:
@@ -65,7 +65,10 @@ def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None 
     if epochs and epochs != [protocol.train.epochs]:
         raise ValueError(f"the records in {folder} ran {epochs} epochs but the protocol trains "
                          f"{protocol.train.epochs}; pass the protocol they were built with")
-    bench = TabularBenchmark.from_runs(records, meta=build_meta(records, protocol))
+    meta = build_meta(records, protocol)
+    if version is not None:
+        meta["version"] = version
+    bench = TabularBenchmark.from_runs(records, meta=meta)
     path = pack(bench, out)
     if datasheet is not None:
         atomic_write_bytes(datasheet, render(bench).encode())

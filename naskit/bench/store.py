@@ -17,8 +17,31 @@ import numpy as np
 
 from naskit.bench.table import CURVES, TabularBenchmark
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
-DEFAULT_PATH = DATA_DIR / "nb201_mnist1d.npz"
+
+def data_dir() -> Path:
+    """The folder of the shipped benchmark files: the repository's ``data/`` in a checkout (and an
+    editable install), ``naskit/shipped_data/`` in an installed wheel, which packs ``data/`` there."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "shipped_data"
+    return installed if installed.is_dir() else package.parent / "data"
+
+
+DATA_DIR = data_dir()
+# The shipped tables by version: v1 (one seed for most classes, 8 epochs) and v2 (every class
+# with three seeds, large evaluation sets; see data/README.md). Each table's build records sit
+# in the folder of the same stem, and its datasheet in the .md of that stem.
+VERSIONS = {"v1": "nb201_mnist1d.npz", "v2": "nb201_mnist1d_v2.npz"}
+DEFAULT_VERSION = "v1"
+
+
+def benchmark_path(version: str = DEFAULT_VERSION) -> Path:
+    """The packed file of a shipped table version (``"v1"``, ``"v2"``)."""
+    if version not in VERSIONS:
+        raise ValueError(f"unknown benchmark version {version!r}; naskit ships {', '.join(VERSIONS)}")
+    return DATA_DIR / VERSIONS[version]
+
+
+DEFAULT_PATH = benchmark_path(DEFAULT_VERSION)
 FORMAT = "naskit-tabular-1"
 
 
@@ -70,10 +93,11 @@ def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
 
 
 def load_benchmark(path: str | Path | None = None, flops_per_second: float | None = None) -> TabularBenchmark:
-    """Load naskit's shipped tabular benchmark (or another packed file) and check its checksum.
+    """Load one of naskit's shipped tabular benchmarks (or another packed file), checksum checked.
 
     Args:
-        path: the ``.npz`` file (default: ``data/nb201_mnist1d.npz`` of this checkout).
+        path: a shipped version (``"v1"``, ``"v2"``) or the path of a packed ``.npz`` file
+            (default: the default version, ``DEFAULT_VERSION``).
         flops_per_second: rate of the simulated clock (default: the one stored in the file).
 
     Raises:
@@ -81,7 +105,9 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
         ValueError: the checksum does not match (a corrupted or truncated file) or the file
             is not a naskit table.
     """
-    path = Path(path) if path is not None else DEFAULT_PATH
+    if path is None or (isinstance(path, str) and path in VERSIONS):
+        path = benchmark_path(path or DEFAULT_VERSION)
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no benchmark file at {path}; build it with `naskit bench build` and "
                                 "`naskit bench pack`, or pass the path of a packed table")
