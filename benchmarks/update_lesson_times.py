@@ -1,4 +1,5 @@
-"""Copy the measured lesson run times into the README's lesson table and each lesson's first cell.
+"""Copy the measured lesson run times and peak memory into the README's lesson table, and the
+times into each lesson's first cell.
 
     naskit lessons run --smoke --record-times     # measure (nothing else running)
     naskit lessons run --record-times
@@ -19,7 +20,7 @@ from naskit.lessons import load_run_times
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` \(nothing else running\): )"
                   r"\d+ s in smoke mode, \d+ s in full mode\.")
-ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+) \| (\d+) \|$")
+ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \|$")
 
 
 def update_readme(times: dict) -> list[str]:
@@ -30,7 +31,8 @@ def update_readme(times: dict) -> list[str]:
         m = ROW.match(line)
         if m and {"smoke", "full"} <= set(by_number.get(m.group(1), {})):
             t = by_number[m.group(1)]
-            lines[i] = f"| {m.group(1)} |{m.group(2)}| {t['smoke']:.0f} | {t['full']:.0f} |"
+            memory = [f"{t[k]:.0f}" if k in t else "?" for k in ("smoke_peak_mb", "full_peak_mb")]
+            lines[i] = f"| {m.group(1)} |{m.group(2)}| {t['smoke']:.0f} | {t['full']:.0f} | {memory[0]} | {memory[1]} |"
             changed.append(m.group(1))
     path.write_text("\n".join(lines), encoding="utf-8")
     return changed

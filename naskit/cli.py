@@ -53,15 +53,46 @@ def lessons_list(args: argparse.Namespace) -> int:
 
 def lessons_run(args: argparse.Namespace) -> int:
     """``naskit lessons run``: execute lessons, print their runtimes; 1 if any failed."""
-    from naskit.lessons import export_html, parse_parameter, run_lessons
+    from pathlib import Path
+
+    from naskit.lessons import (
+        SLOW_FACTOR,
+        expected_seconds,
+        export_html,
+        is_slow,
+        list_lessons,
+        load_run_times,
+        parse_parameter,
+        recorded_seconds,
+        resolve_lessons,
+        run_lessons,
+    )
 
     parameters = {key: parse_parameter(value) for key, value in args.parameters}
+    times = load_run_times(args.notebooks)
+    lessons = list_lessons(args.notebooks)
+    chosen = resolve_lessons(args.names, lessons) if args.names else lessons
+    total, unknown = expected_seconds(chosen, args.smoke, times)
+    mode = "smoke" if args.smoke else "full"
+    print(f"running {len(chosen)} lesson(s) in {mode} mode; recorded times add up to about "
+          f"{_duration(total)}" + (f" (+ {unknown} lesson(s) with no recorded time)" if unknown else "")
+          + f"; executed notebooks go to {Path(args.out).resolve()}", flush=True)
     runs = run_lessons(
         args.names or None, smoke=args.smoke, out_dir=args.out, parameters=parameters,
         notebooks_dir=args.notebooks,
     )
-    rows = [(run.name, f"{run.seconds:.1f}", "ok" if run.ok else "FAILED") for run in runs]
-    print(format_table(["lesson", "seconds", "status"], rows))
+
+    def status(run):
+        if not run.ok:
+            return "FAILED"
+        return f"ok, SLOW (recorded {recorded_seconds(times, run.name, args.smoke):.0f} s)" \
+            if is_slow(run, times, args.smoke) else "ok"
+
+    rows = [(run.name, f"{run.seconds:.1f}", "?" if run.peak_mb is None else f"{run.peak_mb:.0f}", status(run))
+            for run in runs]
+    print(format_table(["lesson", "seconds", "peak MB", "status"], rows))
+    print(f"total {_duration(sum(run.seconds for run in runs))}; peak MB is the kernel process's resident memory; "
+          f"SLOW: more than {SLOW_FACTOR}x the recorded time")
     if args.html:
         print(f"HTML: {export_html(runs, args.out)}")
     if args.record_times:
@@ -74,6 +105,12 @@ def lessons_run(args: argparse.Namespace) -> int:
         print(f"\nFAILED {run.name}.ipynb at {where} (counting from 0): {run.error}")
         print(f"  partial output: {run.output}")
     return 1 if failed else 0
+
+
+def _duration(seconds: float) -> str:
+    """``75`` -> ``"1 min 15 s"``."""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def add_lessons_commands(subparsers: argparse._SubParsersAction) -> None:

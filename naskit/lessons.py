@@ -32,6 +32,8 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
+from naskit.peakmem import KernelPeakMemory
+
 KERNEL_NAME = "python3"
 LESSON_FILE = re.compile(r"^(\d{2})_(\w+)\.ipynb$")  # "00_tour.ipynb" -> ("00", "tour")
 # Cells papermill adds to an output notebook: the injected parameters, and error markers.
@@ -71,6 +73,7 @@ class LessonRun:
     output: Path
     failed_cell: int | None = None
     error: str | None = None
+    peak_mb: float | None = None  # peak resident memory of the lesson's kernel process, MB
 
     @property
     def results(self) -> Path:
@@ -79,8 +82,11 @@ class LessonRun:
 
 
 def default_notebooks_dir() -> Path:
-    """The repository's ``notebooks/`` folder, next to the ``naskit`` package folder."""
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    """The lessons: the repository's ``notebooks/`` folder in a checkout (and an editable
+    install), ``naskit/shipped_notebooks/`` in an installed wheel, which packs ``notebooks/`` there."""
+    package = Path(__file__).resolve().parent
+    installed = package / "shipped_notebooks"
+    return installed if installed.is_dir() else package.parent / "notebooks"
 
 
 def notebook_title(path: Path) -> str:
@@ -113,6 +119,24 @@ def notebook_objectives(path: Path) -> list[str]:
 
 
 RUN_TIMES_FILE = "run_times.json"
+SLOW_FACTOR = 1.5  # a lesson that took this many times its recorded time is flagged
+
+
+def recorded_seconds(times: dict, stem: str, smoke: bool) -> float | None:
+    """The recorded run time of lesson ``stem`` in smoke or full mode, if any."""
+    return times.get(stem, {}).get("smoke" if smoke else "full")
+
+
+def expected_seconds(lessons: Iterable[Lesson], smoke: bool, times: dict) -> tuple[float, int]:
+    """(sum of the recorded times of ``lessons``, how many have none recorded)."""
+    known = [recorded_seconds(times, x.stem, smoke) for x in lessons]
+    return sum(t for t in known if t is not None), sum(t is None for t in known)
+
+
+def is_slow(run: LessonRun, times: dict, smoke: bool) -> bool:
+    """Whether ``run`` took more than ``SLOW_FACTOR`` times the recorded time of its lesson."""
+    recorded = recorded_seconds(times, run.name, smoke)
+    return recorded is not None and run.seconds > SLOW_FACTOR * recorded
 
 
 def load_run_times(notebooks_dir: str | Path | None = None) -> dict:
@@ -137,11 +161,14 @@ def record_run_times(runs: Iterable[LessonRun], smoke: bool, notebooks_dir: str 
 
     times = load_run_times(notebooks_dir)
     machine = f"{_cpu_model()}, {os.cpu_count()} cores, {platform.node()}" + (f"; {note}" if note else "")
+    mode = "smoke" if smoke else "full"
     for run in runs:
         if run.ok:
             entry = times.setdefault(run.name, {})
-            entry["smoke" if smoke else "full"] = round(run.seconds, 1)
-            entry[f"{'smoke' if smoke else 'full'}_machine"] = machine
+            entry[mode] = round(run.seconds, 1)
+            entry[f"{mode}_machine"] = machine
+            if run.peak_mb is not None:
+                entry[f"{mode}_peak_mb"] = round(run.peak_mb)
     path = Path(notebooks_dir or default_notebooks_dir()) / RUN_TIMES_FILE
     atomic_write_bytes(path, (json.dumps(times, indent=1, sort_keys=True) + "\n").encode())
     return path
@@ -244,18 +271,19 @@ def run_lesson(lesson: Lesson, output: Path, parameters: dict[str, Any], progres
     failed_cell, error = None, None
     parameters = {**parameters, "RESULTS": str(results_path(output).resolve())}
     results_path(output).unlink(missing_ok=True)  # never mistake an old run's numbers for this one's
-    try:
-        papermill.execute_notebook(
-            lesson.path, output, parameters=parameters, kernel_name=KERNEL_NAME,
-            progress_bar=progress, cwd=lesson.path.parent,
-        )
-    except PapermillExecutionError as exc:
-        failed_cell = source_cell_index(output, exc.cell_index)
-        error = f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # noqa: BLE001 -- the kernel died or never started: record it, go on
-        error = f"{type(exc).__name__}: {exc}"
+    with KernelPeakMemory() as memory:
+        try:
+            papermill.execute_notebook(
+                lesson.path, output, parameters=parameters, kernel_name=KERNEL_NAME,
+                progress_bar=progress, cwd=lesson.path.parent,
+            )
+        except PapermillExecutionError as exc:
+            failed_cell = source_cell_index(output, exc.cell_index)
+            error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # noqa: BLE001 -- the kernel died or never started: record it, go on
+            error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    return LessonRun(lesson.stem, seconds, error is None, output, failed_cell, error)
+    return LessonRun(lesson.stem, seconds, error is None, output, failed_cell, error, memory.megabytes)
 
 
 def run_lessons(

@@ -156,14 +156,44 @@ def test_objectives_and_recorded_run_times_are_listed(tmp_path, capsys):
     assert len(bullets) == 4 and bullets[2].startswith("judge how stable a ranking is")
     for nb in notebooks.glob("[0-9][0-9]_*.ipynb"):  # every lesson states its objectives
         assert notebook_objectives(nb), nb.name
-    runs = [LessonRun("00_tour", 12.34, True, tmp_path / "00_tour.ipynb"),
+    runs = [LessonRun("00_tour", 12.34, True, tmp_path / "00_tour.ipynb", peak_mb=321.4),
             LessonRun("01_search_spaces", 5.0, False, tmp_path / "01_search_spaces.ipynb")]
     record_run_times(runs, smoke=True, notebooks_dir=tmp_path)
     record_run_times(runs[:1], smoke=False, notebooks_dir=tmp_path)
     times = load_run_times(tmp_path)
     assert times["00_tour"]["smoke"] == times["00_tour"]["full"] == 12.3
+    assert times["00_tour"]["smoke_peak_mb"] == 321
     assert "01_search_spaces" not in times  # a failed run measures nothing
     (tmp_path / "00_tour.ipynb").write_text((notebooks / "00_tour.ipynb").read_text())
     assert main(["lessons", "list", "--notebooks", str(tmp_path), "--objectives"]) == 0
     out = capsys.readouterr().out
     assert "12" in out and "load the MNIST-1D dataset" in out
+
+
+def test_runs_report_the_kernels_peak_memory(runs):
+    # a Python kernel with numpy and torch importable holds tens of MB at least
+    assert all(run.peak_mb is not None and 20 < run.peak_mb < 20_000 for run in runs)
+
+
+def test_cli_run_says_how_long_and_where_first_and_flags_slow_lessons(tmp_path, capsys, monkeypatch):
+    import json
+    import shutil
+
+    from naskit.lessons import LessonRun, expected_seconds, is_slow, list_lessons
+
+    notebooks = tmp_path / "nb"
+    shutil.copytree(FIXTURES, notebooks)
+    # the echo lesson takes about a second; recorded as 0.1 s it must come out as slow
+    (notebooks / "run_times.json").write_text(json.dumps({"00_echo": {"smoke": 0.1}}))
+    monkeypatch.chdir(tmp_path)
+    assert main(["lessons", "run", "echo", "--smoke", "--notebooks", str(notebooks), "--out", "o"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert "recorded times add up to about 0 s" in first and str(tmp_path / "o") in first
+    assert "SLOW (recorded 0 s)" in out and "peak MB" in out
+    times = {"00_echo": {"smoke": 10.0, "full": 40.0}}
+    lessons = list_lessons(notebooks)
+    assert expected_seconds(lessons, smoke=True, times=times) == (10.0, 1)  # 01_broken: none recorded
+    assert expected_seconds(lessons, smoke=False, times=times) == (40.0, 1)
+    run = LessonRun("00_echo", 14.0, True, tmp_path / "x.ipynb")
+    assert not is_slow(run, times, smoke=True) and is_slow(LessonRun("00_echo", 15.1, True, run.output), times, True)
