@@ -1,11 +1,13 @@
-"""naskit's trainer against a plain PyTorch reference loop, on the same architectures.
+"""naskit's trainers against a plain PyTorch reference loop, on the same networks.
 
 The reference is how a tutorial trains a small network: a ``DataLoader`` over a
 ``TensorDataset`` (batch 128, shuffled), the same optimizer, schedule and epochs, PyTorch's
 default thread count, one network after another, evaluation through a ``DataLoader`` too.
-naskit's side runs one worker process per core, each with one thread, using ``naskit.train``.
+naskit's sides run one worker process per core, each with one thread: ``naskit.train`` (one
+network per job) and ``naskit.stacked.train_seeds`` (all seeds of a cell in one job, as the
+benchmark builds them). Every side trains the same cells with the same seeds.
 
-    python benchmarks/bench_trainer.py --archs 12 --epochs 8
+    python benchmarks/bench_trainer.py --archs 12 --seeds 3 --epochs 8
 
 prints networks per hour for each side, mean accuracies, and achieved GFLOP/s against a
 measured matmul peak. Results are recorded in benchmarks/README.md.
@@ -71,7 +73,26 @@ def _naskit_worker(args):
     arch, epochs, seed = args
     torch.set_num_threads(1)
     result = naskit.train(arch, load_dataset("mnist1d"), config=TrainConfig(epochs=epochs), seed=seed)
-    return result.final_test_acc, result.train_flops
+    return [(result.final_test_acc, result.train_flops)]
+
+
+def _stacked_worker(args):
+    from naskit.stacked import train_seeds
+
+    arch, epochs, seeds = args
+    torch.set_num_threads(1)
+    results = train_seeds(arch, load_dataset("mnist1d"), seeds=seeds, config=TrainConfig(epochs=epochs))
+    return [(r.final_test_acc, r.train_flops) for r in results]
+
+
+def _pool_run(fn, jobs, workers):
+    """Run ``jobs`` on warmed-up worker processes; (seconds, [(test_acc, train_flops)])."""
+    ctx = torch.multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(_warm_up, [1.0] * workers))
+        start = time.perf_counter()
+        out = [x for chunk in pool.map(fn, jobs) for x in chunk]
+        return time.perf_counter() - start, out
 
 
 def matmul_peak_gflops(threads: int, n: int = 1024, repeats: int = 10) -> float:
@@ -87,48 +108,47 @@ def matmul_peak_gflops(threads: int, n: int = 1024, repeats: int = 10) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", type=int, default=12, help="number of random cells (default 12)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per cell (default 3)")
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="draws the cells")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     args = parser.parse_args()
 
     space, rng = naskit.NB201Space(), random.Random(args.seed)
     archs = [space.sample(rng) for _ in range(args.archs)]
+    seeds = tuple(range(args.seeds))
     data = load_dataset("mnist1d")
     config = TrainConfig(epochs=args.epochs)
     default_threads = torch.get_num_threads()
     peak1 = matmul_peak_gflops(1)
     torch.set_num_threads(default_threads)
+    n_nets = len(archs) * len(seeds)
 
     start = time.perf_counter()
-    ref_acc = [reference_train(a, data, config, args.seed) for a in archs]
+    ref_acc = [reference_train(a, data, config, s) for a in archs for s in seeds]
     ref_seconds = time.perf_counter() - start
-
-    ctx = torch.multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
-        list(pool.map(_warm_up, [1.0] * args.workers))
-        start = time.perf_counter()
-        out = list(pool.map(_naskit_worker, [(a, args.epochs, args.seed) for a in archs]))
-        nk_seconds = time.perf_counter() - start
-    nk_acc = [acc for acc, _ in out]
-    flops = sum(f for _, f in out)
+    single_seconds, single = _pool_run(_naskit_worker, [(a, args.epochs, s) for a in archs for s in seeds],
+                                       args.workers)
+    stacked_seconds, stacked = _pool_run(_stacked_worker, [(a, args.epochs, seeds) for a in archs], args.workers)
+    flops = sum(f for _, f in single)
 
     def mean(xs):
         return sum(xs) / len(xs)
 
-    print(f"{len(archs)} random cells, {args.epochs} epochs, MNIST-1D, {os.cpu_count()} cores")
-    print(f"{'':28s}{'networks/hour':>15s}{'mean test acc':>15s}{'GFLOP/s':>10s}")
-    for name, secs, acc in (
+    print(f"{len(archs)} random cells x {len(seeds)} seeds, {args.epochs} epochs, MNIST-1D, {os.cpu_count()} cores")
+    print(f"{'':36s}{'networks/hour':>15s}{'mean test acc':>15s}{'GFLOP/s':>10s}{'speed-up':>10s}")
+    rows = (
         (f"reference ({default_threads} threads)", ref_seconds, ref_acc),
-        (f"naskit ({args.workers} procs x 1 thread)", nk_seconds, nk_acc),
-    ):
-        print(f"{name:28s}{3600 * len(archs) / secs:15.1f}{100 * mean(acc):15.2f}{flops / secs / 1e9:10.2f}")
+        (f"naskit.train ({args.workers} procs x 1 thread)", single_seconds, [a for a, _ in single]),
+        (f"naskit stacked seeds ({args.workers} x 1)", stacked_seconds, [a for a, _ in stacked]),
+    )
+    for name, secs, acc in rows:
+        print(f"{name:36s}{3600 * n_nets / secs:15.1f}{100 * mean(acc):15.2f}{flops / secs / 1e9:10.2f}"
+              f"{ref_seconds / secs:9.2f}x")
     print("(naskit's workers were started and warmed up before its clock started, as the reference's process)")
-    print(f"speed-up: {ref_seconds / nk_seconds:.2f}x; accuracy difference: "
-          f"{100 * (mean(nk_acc) - mean(ref_acc)):+.2f} points")
     print(f"matmul peak: {peak1:.1f} GFLOP/s per core, {peak1 * args.workers:.1f} for {args.workers} cores "
-          "(FLOPs counted as 2 per multiply-add, forward+backward = 3x forward)")
-    assert all(math.isfinite(a) for a in ref_acc + nk_acc)
+          "(FLOPs counted as 2 per multiply-add, forward+backward = 3x forward; GFLOP/s of training only)")
+    assert all(math.isfinite(a) for a in ref_acc + [a for a, _ in single + stacked])
 
 
 if __name__ == "__main__":

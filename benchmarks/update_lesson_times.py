@@ -4,6 +4,7 @@ times into each lesson's first cell.
     naskit lessons run --smoke --record-times     # measure (nothing else running)
     naskit lessons run --record-times
     python benchmarks/update_lesson_times.py      # then write them where people read them
+    python benchmarks/update_lesson_times.py --from FRESH/lessons_out   # or take a run's own record
 
 The seconds come from ``notebooks/run_times.json`` (what ``--record-times`` wrote); nothing here is
 typed by hand. A lesson without both figures is left as it is and named.
@@ -50,7 +51,26 @@ def update_notebook(path: Path, t: dict) -> bool:
     return True
 
 
+def merge(run_folders: list[Path]) -> None:
+    """Merge the run_times.json that `naskit lessons run` left in each output folder into
+    notebooks/run_times.json (a later folder wins)."""
+    import json
+
+    path = ROOT / "notebooks" / "run_times.json"
+    times = load_run_times(ROOT / "notebooks")
+    for folder in run_folders:
+        for stem, entry in load_run_times(folder).items():
+            times.setdefault(stem, {}).update(entry)
+    path.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from", dest="runs", type=Path, nargs="*", default=[],
+                        help="output folders of `naskit lessons run` whose times to merge in first")
+    merge(parser.parse_args().runs)
     times = load_run_times(ROOT / "notebooks")
     complete = {stem: t for stem, t in times.items() if {"smoke", "full"} <= set(t)}
     print("README rows updated:", ", ".join(update_readme(complete)) or "none")

@@ -95,6 +95,9 @@ def lessons_run(args: argparse.Namespace) -> int:
           f"SLOW: more than {SLOW_FACTOR}x the recorded time")
     if args.html:
         print(f"HTML: {export_html(runs, args.out)}")
+    from naskit.lessons import record_run_times as record
+
+    print(f"times and peak memory of this run: {record(runs, args.smoke, args.out)}")
     if args.record_times:
         from naskit.lessons import record_run_times
 

@@ -150,8 +150,12 @@ def load_run_times(notebooks_dir: str | Path | None = None) -> dict:
 
 def record_run_times(runs: Iterable[LessonRun], smoke: bool, notebooks_dir: str | Path | None = None,
                      note: str = "") -> Path:
-    """Merge the seconds of the successful ``runs`` into ``run_times.json`` (key ``smoke`` or
-    ``full``), with the machine they were measured on."""
+    """Merge the seconds and peak memory of the successful ``runs`` into ``run_times.json`` in
+    ``notebooks_dir`` (keys ``smoke``/``full``, ``*_peak_mb``), with the machine and the date.
+
+    ``naskit lessons run`` writes one into its output folder for every run, and with
+    ``--record-times`` into the lessons' folder too (what ``naskit lessons list`` shows)."""
+    import datetime
     import json
     import os
     import platform
@@ -160,7 +164,8 @@ def record_run_times(runs: Iterable[LessonRun], smoke: bool, notebooks_dir: str 
     from naskit.repro import _cpu_model
 
     times = load_run_times(notebooks_dir)
-    machine = f"{_cpu_model()}, {os.cpu_count()} cores, {platform.node()}" + (f"; {note}" if note else "")
+    machine = (f"{_cpu_model()}, {os.cpu_count()} cores, {platform.node()}, {datetime.date.today().isoformat()}"
+               + (f"; {note}" if note else ""))
     mode = "smoke" if smoke else "full"
     for run in runs:
         if run.ok:
