@@ -5,9 +5,12 @@ Known numbers (Dong & Yang, ICLR 2020): 5**6 = 15,625 cells, 6,466 classes of is
 ``Structure.to_unique_str(consider_zero=True)``, re-written below from the arch string alone.
 """
 
+import csv
 import dataclasses
+import gzip
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 
 from naskit.space import OPS, Arch, NB201Space, _randbelow, parse
 
+FIXTURES = Path(__file__).parent / "fixtures"
 SPACE = NB201Space()
 ALL = list(SPACE)
 FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True)
@@ -29,26 +33,13 @@ def chi_square(counts, expected: float) -> float:
     return sum((c - expected) ** 2 / expected for c in counts)
 
 
-def nb201_unique_str(arch_str: str) -> str:
-    """NB201's ``str2structure(s).to_unique_str(consider_zero=True)`` (AutoDL-Projects, genotypes.py).
-
-    A node is the sorted '+'-sum of its inputs' expressions: '#' (zero) for a ``none`` edge or a
-    zero source, the source itself for ``skip_connect``, ``(source)@op`` for any other op.
-    """
-    nodes = ["0"]
-    for node_str in arch_str.split("+"):
-        terms = []
-        for edge in filter(None, node_str.split("|")):
-            op, src = edge.split("~")
-            x = nodes[int(src)]
-            if op == "none" or x == "#":
-                terms.append("#")
-            elif op == "skip_connect":
-                terms.append(x)
-            else:
-                terms.append(f"({x})@{op}")
-        nodes.append("+".join(sorted(terms)))
-    return nodes[-1]
+def nats_unique_strings() -> dict[str, str]:
+    """NATS-Bench's own unique string of every cell, produced by its API
+    (``to_unique_str(consider_zero=True)``), not by naskit: an independent reference. From the
+    public NATS-Bench export in v-tao/nats-bench-landscape (nats_bench.csv, accuracy columns
+    removed); see tests/fixtures/README.md."""
+    with gzip.open(FIXTURES / "nats_unique_strings.csv.gz", "rt", encoding="utf-8") as f:
+        return {row["arch"]: row["nats_unique_string"] for row in csv.DictReader(f)}
 
 
 # --- size, enumeration, indexing ---------------------------------------------------------------
@@ -247,12 +238,11 @@ def test_exactly_6466_canonical_classes():
     assert len({SPACE.canonical(a) for a in ALL}) == 6466
 
 
-def test_canonical_classes_equal_nb201_reference_classes():
-    # Same partition of the 15,625 cells as NB201's rule: the pairing of keys is a bijection.
-    ours = [SPACE.canonical(a) for a in ALL]
-    ref = [nb201_unique_str(str(a)) for a in ALL]
-    assert len(set(ref)) == 6466
-    assert len(set(zip(ours, ref))) == len(set(ours)) == len(set(ref))
+def test_canonical_form_is_nats_bench_unique_string_for_every_cell():
+    reference = nats_unique_strings()
+    assert len(reference) == 15625 and len(set(reference.values())) == 6466
+    assert {str(a) for a in ALL} == set(reference)
+    assert all(SPACE.canonical(a) == reference[str(a)] for a in ALL)  # the same string, not only the same classes
 
 
 NONE6 = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
@@ -322,8 +312,9 @@ def test_different_cells_have_different_canonical_keys(a, b):
 def test_is_connected_agrees_with_the_reference_key():
     # The input shows up as '0' in NB201's key exactly when a path reaches the output
     # (no op name contains a '0').
+    reference = nats_unique_strings()
     for arch in ALL:
-        assert arch.is_connected() == ("0" in nb201_unique_str(str(arch)))
+        assert arch.is_connected() == ("0" in reference[str(arch)])
 
 
 # --- neighbours, mutation, sampling -------------------------------------------------------------
