@@ -3,6 +3,8 @@
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode``, which counts
 convolutions and matrix multiplies and counts **one multiply-add as 2 FLOPs**
 (elementwise ops, bias adds, normalisation and pooling are not counted, the usual convention).
+NAS-Bench-201 counts differently (1 per multiply-add, the classifier's bias, every edge's op,
+dead or live): ``naskit.cost_nb201`` gives FLOPs and parameters in its convention.
 
 Energy is *estimated* offline from CPU and wall seconds with a documented model
 (``estimate_energy``), or *measured* with codecarbon when the ``energy`` extra is installed

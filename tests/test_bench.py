@@ -8,6 +8,7 @@ plan. The build tests train 4 two-channel, one-epoch networks (a few seconds).
 """
 
 import concurrent.futures as cf
+import dataclasses
 import itertools
 import json
 import math
@@ -499,6 +500,41 @@ def test_verify_retrains_and_matches_bit_for_bit(tiny_build, tmp_path, monkeypat
     (result,) = verify(bench, sample=1)
     assert result["match"], result
     assert result["valid_acc"]["recorded"] == result["valid_acc"]["recomputed"] == bench.curves["valid_acc"][0, 0]
+
+
+def test_pack_stores_nb201_counts_and_an_older_file_gets_them_at_load(tiny_build, tmp_path):
+    from naskit.cost_nb201 import flops_nb201, params_nb201
+
+    path, _ = pack_runs(tiny_build[0], tmp_path / "t.npz", protocol=TINY)
+    with np.load(path) as z:
+        assert {"flops_nb201", "params_nb201"} <= set(z.files)
+    bench = naskit.load_benchmark(path)
+    shape = bench.meta["dataset"]["input_shape"]
+    expected = {"flops_nb201": [flops_nb201(a, TINY.network, shape) for a in bench.entry_names],
+                "params_nb201": [params_nb201(a, TINY.network) for a in bench.entry_names]}
+    frame = bench.to_frame()
+    for name, values in expected.items():
+        assert bench.class_costs(name).tolist() == values
+        assert frame[name].tolist() == [values[e] for e in frame["entry"]]
+    q = bench.query(bench.entry_names[0])
+    assert (q.flops_nb201, q.params_nb201) == (expected["flops_nb201"][0], expected["params_nb201"][0])
+    older = dataclasses.replace(bench, flops_nb201=None, params_nb201=None)  # as packed before the counts
+    with np.load(pack(older, tmp_path / "old.npz")) as z:
+        assert "flops_nb201" not in z.files
+    reloaded = naskit.load_benchmark(tmp_path / "old.npz")
+    assert reloaded.class_costs("flops_nb201").tolist() == expected["flops_nb201"]
+    pd.testing.assert_frame_equal(reloaded.to_frame(), frame)
+
+
+def test_a_table_without_a_recorded_network_has_no_nb201_counts_and_says_so(runs_bench, tmp_path):
+    loaded = naskit.load_benchmark(pack(runs_bench, tmp_path / "table.npz"))  # meta: no protocol
+    assert loaded.flops_nb201 is None and "flops_nb201" not in loaded.to_frame()
+    assert loaded.query(loaded.entry_names[0]).flops_nb201 is None
+    with pytest.raises(ValueError, match="has no params_nb201.*meta\\['protocol'\\]\\['network'\\]"):
+        loaded.class_costs("params_nb201")
+    with pytest.raises(ValueError, match="unknown cost 'flops'"):
+        loaded.class_costs("flops")
+    np.testing.assert_array_equal(loaded.class_costs("forward_flops"), runs_bench.forward_flops)
 
 
 def test_verify_draws_only_rows_trained_here(records, monkeypatch):

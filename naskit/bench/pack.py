@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from naskit.bench.build import read_runs
 from naskit.bench.datasheet import render, summarize
 from naskit.bench.protocol import BenchProtocol, plan
-from naskit.bench.store import atomic_write_bytes, pack
+from naskit.bench.store import atomic_write_bytes, nb201_costs, pack
 from naskit.bench.table import TabularBenchmark
 
 
@@ -55,7 +56,9 @@ def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None 
     """Pack every record in ``folder`` into ``out`` (+ ``.sha256``) and write the datasheet.
 
     ``protocol`` is the one the records were built with (default: ``BenchProtocol()``, v1's);
-    it is recorded in the table with ``version``, and ``verify`` re-trains with it.
+    it is recorded in the table with ``version``, and ``verify`` re-trains with it. Each entry's
+    FLOPs and parameters in NAS-Bench-201's convention (``flops_nb201``, ``params_nb201``) are
+    counted for the protocol's network and the dataset's input shape, and stored with the rest.
     """
     records = read_runs(folder)
     if not records:
@@ -69,6 +72,7 @@ def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None 
     if version is not None:
         meta["version"] = version
     bench = TabularBenchmark.from_runs(records, meta=meta)
+    bench = dataclasses.replace(bench, **nb201_costs(bench.entry_names, bench.meta))
     path = pack(bench, out)
     if datasheet is not None:
         atomic_write_bytes(datasheet, render(bench).encode())

@@ -2,7 +2,9 @@
 
 The file sits in ``data/`` with a ``.sha256`` beside it; loading checks the checksum first, so
 a truncated or corrupted file is reported, never half-read. Files are written atomically
-(temporary file, fsync, rename).
+(temporary file, fsync, rename). Each entry's FLOPs and parameters in NAS-Bench-201's
+convention (``flops_nb201``, ``params_nb201``) are stored too; a file packed before they existed
+gets them counted at load time from the network and input shape its meta records.
 """
 
 from __future__ import annotations
@@ -70,6 +72,26 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
+NB201_COSTS = ("flops_nb201", "params_nb201")
+
+
+def nb201_costs(entry_names: list[str], meta: dict) -> dict[str, np.ndarray]:
+    """Each entry's ``flops_nb201`` and ``params_nb201`` (``naskit.cost_nb201``), int64 arrays.
+
+    The network is the one ``meta["protocol"]["network"]`` records, the example's shape
+    ``meta["dataset"]["input_shape"]``; an empty dict when ``meta`` records either not (a table
+    from ``from_table``, or built without a protocol). Analytic: well under a second for 6,466 entries.
+    """
+    if "network" not in meta.get("protocol", {}) or "input_shape" not in meta.get("dataset", {}):
+        return {}
+    from naskit.bench.protocol import BenchProtocol
+    from naskit.cost_nb201 import costs_nb201
+
+    network = BenchProtocol.from_dict(meta["protocol"]).network
+    flops, params = costs_nb201(entry_names, network, meta["dataset"]["input_shape"])
+    return {"flops_nb201": np.asarray(flops, np.int64), "params_nb201": np.asarray(params, np.int64)}
+
+
 def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
     """Save ``bench`` (built ``from_runs``) as a compressed ``.npz`` plus ``.sha256``."""
     import io
@@ -80,6 +102,7 @@ def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
         "run_entry": bench.run_entry, "run_seed": bench.run_seed, "run_seconds": bench.run_seconds,
         "params": bench.params, "forward_flops": bench.forward_flops,
         "train_flops": bench.train_flops, "eval_flops": bench.eval_flops,
+        **{k: getattr(bench, k) for k in NB201_COSTS if getattr(bench, k) is not None},
         **{f"curve_{k}": v for k, v in bench.curves.items()},
         # the clock rate travels with the table, so a loaded table charges what the packed one did
         "meta": np.array(json.dumps(dict(bench.meta, format=FORMAT, flops_per_second=bench.flops_per_second),
@@ -94,6 +117,10 @@ def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
 
 def load_benchmark(path: str | Path | None = None, flops_per_second: float | None = None) -> TabularBenchmark:
     """Load one of naskit's shipped tabular benchmarks (or another packed file), checksum checked.
+
+    The NB201-convention counts (``flops_nb201``, ``params_nb201``) are read from the file, or,
+    for a file packed before they existed, counted from its meta (``nb201_costs``); they stay
+    None when the meta records no network and input shape (``class_costs`` then says so).
 
     Args:
         path: a shipped version (``"v1"``, ``"v2"``) or the path of a packed ``.npz`` file
@@ -130,6 +157,9 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
                                     "forward_flops", "train_flops", "eval_flops")}
         curves = {k: z[f"curve_{k}"] for k in CURVES}
         names = z["entry_names"].tolist()
+        stored = {k: z[k] for k in NB201_COSTS if k in z.files}
+    # a file packed before the NB201 counts existed: count them now (analytic, milliseconds)
+    fields.update(stored if len(stored) == len(NB201_COSTS) else nb201_costs(names, meta))
     rate = flops_per_second or meta.get("flops_per_second")
     extra = {"flops_per_second": rate} if rate else {}
     return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra)

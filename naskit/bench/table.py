@@ -28,6 +28,9 @@ import pandas as pd
 from naskit.space import Arch, NB201Space, parse
 
 CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
+# Per-entry costs: naskit's (2 FLOPs per multiply-add, the network as built) and NB201's
+# (1 per multiply-add, every edge's op counted; ``naskit.cost_nb201``).
+COSTS = ("params", "forward_flops", "train_flops", "eval_flops", "flops_nb201", "params_nb201")
 # FLOP rate of the simulated clock: a round figure near what the benchmark build achieved
 # per core (see data/README.md), so simulated seconds read like CPU-seconds on this machine.
 DEFAULT_FLOPS_PER_SECOND = 7e9
@@ -39,6 +42,9 @@ class Query:
 
     Accuracies are fractions in [0, 1]. ``train_flops`` and ``sim_seconds`` are what training
     to ``epoch`` and evaluating after each epoch costs (2 FLOPs per multiply-add).
+    ``flops_nb201`` (multiply-adds of one forward pass of one example) and ``params_nb201`` are
+    the class's network counted as NAS-Bench-201 counts it (``naskit.cost_nb201``); None when
+    the table lacks them.
     """
 
     arch: Arch
@@ -53,6 +59,8 @@ class Query:
     train_flops: int
     sim_seconds: float
     measured_seconds: float
+    flops_nb201: int | None = None
+    params_nb201: int | None = None
 
 
 @dataclass(eq=False)
@@ -67,6 +75,8 @@ class TabularBenchmark:
         run_entry, run_seed: (R,); curves[name]: (R, E) with NaN after a run stopped.
         run_seconds: (R,) measured training seconds of the whole run.
         params, forward_flops, train_flops, eval_flops: (N,) per entry, whole run.
+        flops_nb201, params_nb201: (N,) per entry, the entry's cell counted as NB201 counts it
+            (``naskit.cost_nb201``: 1 per multiply-add, dead edges included), or None.
     """
 
     entry_of_cell: np.ndarray
@@ -81,6 +91,8 @@ class TabularBenchmark:
     eval_flops: np.ndarray
     meta: dict = field(default_factory=dict)
     flops_per_second: float = DEFAULT_FLOPS_PER_SECOND
+    flops_nb201: np.ndarray | None = None
+    params_nb201: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.epochs = next(iter(self.curves.values())).shape[1]
@@ -93,9 +105,12 @@ class TabularBenchmark:
         self._lists = {k: v.tolist() for k, v in self._mean.items()}
         self._run_lists = {k: v.tolist() for k, v in self.curves.items()}
         self._cell_list = self.entry_of_cell.tolist()
+        nb201 = [None] * n
         self._per_entry = list(zip(self.params.tolist(), self.forward_flops.tolist(),
                                    self.train_flops.tolist(), self.eval_flops.tolist(),
-                                   self._mean_seconds.tolist()))
+                                   self._mean_seconds.tolist(),
+                                   nb201 if self.flops_nb201 is None else self.flops_nb201.tolist(),
+                                   nb201 if self.params_nb201 is None else self.params_nb201.tolist()))
         self._run_seconds = self.run_seconds.tolist()
         self._seeds_of_entry: list[list[int]] = [[] for _ in range(n)]
         for e, seed in sorted(self._row, key=lambda k: (k[0], k[1])):
@@ -119,7 +134,7 @@ class TabularBenchmark:
         arch = _as_arch(arch)
         i = self._entry(arch)
         e = self.epochs if epoch is None else self._epoch(epoch)
-        params, flops, train_flops, eval_flops, seconds = self._per_entry[i]
+        params, flops, train_flops, eval_flops, seconds, flops_nb201, params_nb201 = self._per_entry[i]
         if seed is None:
             values, row = self._lists, i
         else:
@@ -133,7 +148,7 @@ class TabularBenchmark:
         return Query(
             arch, e, seed, values["valid_acc"][row][e - 1], values["test_acc"][row][e - 1],
             values["train_loss"][row][e - 1], values["valid_loss"][row][e - 1], params, flops, train_flops,
-            (train_flops + eval_flops * frac) / self.flops_per_second, seconds * frac,
+            (train_flops + eval_flops * frac) / self.flops_per_second, seconds * frac, flops_nb201, params_nb201,
         )
 
     def seeds_of(self, arch: Arch | str) -> list[int]:
@@ -168,6 +183,21 @@ class TabularBenchmark:
         out[self.run_entry[mine]] = self.curves[name][mine, e - 1]
         return out
 
+    def class_costs(self, name: str = "flops_nb201") -> np.ndarray:
+        """One cost per entry (canonical class), shape (N,): one of ``COSTS``.
+
+        ``class_costs("flops_nb201")`` and ``class_costs("params_nb201")`` are the "FLOPs" and
+        "params" baselines in NAS-Bench-201's convention (``naskit.cost_nb201``).
+        """
+        if name not in COSTS:
+            raise ValueError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}")
+        values = getattr(self, name)
+        if values is None:
+            raise ValueError(f"this table has no {name}: they are counted from the network and input shape "
+                             "its meta records (meta['protocol']['network'], meta['dataset']['input_shape']), "
+                             "which it lacks; pack the build with `naskit bench pack` to record them")
+        return values.copy()
+
     def sim_seconds(self, arch: Arch | str, epoch: int | None = None) -> float:
         """Simulated cost of evaluating ``arch`` at ``epoch`` (deterministic, from FLOPs)."""
         return self.query(arch, epoch).sim_seconds
@@ -192,7 +222,8 @@ class TabularBenchmark:
     # ---- whole-table access --------------------------------------------------------------
     def to_frame(self, epoch: int | None = None) -> pd.DataFrame:
         """One row per cell in the table: its class, metrics at ``epoch`` (mean over seeds),
-        parameters, FLOPs and simulated cost. Vectorised: no per-cell queries."""
+        parameters, FLOPs and simulated cost, and its class's ``flops_nb201`` and ``params_nb201``
+        when the table has them. Vectorised: no per-cell queries."""
         e = self._epoch(epoch)
         cells = np.flatnonzero(self.entry_of_cell >= 0)
         entry = self.entry_of_cell[cells]
@@ -207,6 +238,9 @@ class TabularBenchmark:
             "sim_seconds": (self.train_flops[entry] + self.eval_flops[entry]) * frac / self.flops_per_second,
             "n_seeds": np.bincount(self.run_entry, minlength=len(self.entry_names))[entry],
         }, index=pd.Index(cells, name="cell"))
+        for name in ("flops_nb201", "params_nb201"):  # columns only where the table has them
+            if getattr(self, name) is not None:
+                frame[name] = getattr(self, name)[entry]
         return frame
 
     def runs_frame(self) -> pd.DataFrame:
