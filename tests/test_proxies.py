@@ -1,8 +1,10 @@
 """Zero-cost proxies against independent references: hand counts, closed forms (SynFlow's
-Euler identity, the softmax gradient, an explicit Hessian), hand-made binary codes and numpy.
-Then the contracts: deterministic, weights untouched, degenerate cells scored as documented,
-and the ``ProxyEvaluator`` inside the search loop."""
+Euler identity, the softmax gradient, an explicit Hessian), hand-made binary codes and numpy,
+and transcriptions of the reference code (Mellor et al.'s NASWOT hooks on an NB201-style
+network, zero-cost-nas's Fisher). Then the contracts: deterministic, weights untouched,
+degenerate cells scored as documented, and the ``ProxyEvaluator`` inside the search loop."""
 
+import copy
 import doctest
 import math
 import pickle
@@ -28,11 +30,14 @@ from naskit.estimate.proxies import (
     naswot,
     naswot_kernel,
     params,
+    reference_batch_size,
     snip,
     synflow,
 )
-from naskit.network import NetworkConfig, build_model
+from naskit.network import Cell, NetworkConfig, build_model, live_edges
+from naskit.ops import CONV_KERNEL, avg_pool, relu_conv_bn
 from naskit.search import Budget, search
+from naskit.space import EDGES, NUM_NODES
 from naskit.strategies import Result, make_strategy
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -40,6 +45,8 @@ CONV_THEN_SKIP = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2
 DISCONNECTED = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 POOLS = "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|avg_pool_3x3~1|avg_pool_3x3~2|"
+# node 0 feeds three conv edges (two 3x3, one 1x1), node 1 two (3x3, 1x1), node 2 only a pool
+SHARED = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|avg_pool_3x3~2|"
 BATCH = 16  # small batches keep the suite fast; the proxies' definitions do not depend on it
 
 
@@ -152,8 +159,47 @@ def test_fisher_matches_a_hand_written_forward():
     a2 = F.linear(F.relu(a1).flatten(1), model[3].weight, model[3].bias)  # (N, 3): the linear's output
     g1, g2 = torch.autograd.grad(F.cross_entropy(a2, y), [a1, a2])
     per_channel = [(a1 * g1).sum((2, 3)).detach(), (a2 * g2).detach()]  # (N, channels), summed over positions
-    expected = sum(float(0.5 * (c**2).mean(0).sum()) for c in per_channel)  # Theis et al. 2018
-    assert fisher(model, x, y) == pytest.approx(expected, rel=1e-5)
+    delta = [float(0.5 * (c**2).mean(0).sum()) for c in per_channel]  # Theis et al. 2018, summed over channels
+    # each channel counts once per weight: fan-in 1 x 3 taps for the conv, 10 in features for the linear
+    assert fisher(model, x, y) == pytest.approx(3 * delta[0] + 10 * delta[1], rel=1e-5)
+    assert fisher(model, x, y, count="per_channel") == pytest.approx(delta[0] + delta[1], rel=1e-5)
+
+
+def zero_cost_nas_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """zero-cost-nas's ``fisher.py`` then ``find_measures``'s ``sum_arr``, transcribed.
+
+    Per conv/linear layer: ``|Δ_k|`` per output channel from the layer output's activation
+    and gradient, broadcast over ``weight.shape[1:]`` (``reshape_elements``), all summed.
+    """
+    net = copy.deepcopy(model).train()
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    fishers = {}
+
+    def forward_hook(layer, inputs, out):
+        def on_grad(grad):  # dL/d(layer output), as the reference's backward hook on its dummy identity
+            act, g = out.detach(), grad.detach()
+            g_nk = (act * g).sum(tuple(range(2, act.dim()))) if act.dim() > 2 else act * g
+            fishers[layer] = fishers.get(layer, 0) + g_nk.pow(2).mean(0).mul(0.5)
+        out.register_hook(on_grad)
+
+    for layer in layers:
+        layer.register_forward_hook(forward_hook)
+    F.cross_entropy(net(x), y).backward()
+    arrays = []
+    for layer in layers:
+        per_channel = fishers.get(layer, torch.zeros(layer.weight.shape[0])).abs()
+        arrays.append(torch.stack([torch.full(layer.weight.shape[1:], float(v)) for v in per_channel]))
+    return sum(float(a.double().sum()) for a in arrays)
+
+
+@pytest.mark.parametrize("arch", [GOOD, SHARED, POOLS])
+def test_fisher_matches_zero_cost_nas_on_nb201_networks(arch, batch):
+    x, y = batch
+    model = build_model(arch, seed=0)
+    reference = zero_cost_nas_fisher(model, x, y)
+    assert fisher(model, x, y) == pytest.approx(reference, rel=1e-5)
+    # the per-channel variant is more than ten times smaller on these networks
+    assert fisher(model, x, y, count="per_channel") < reference / 10
 
 
 # --- NASWOT and Jacobian covariance --------------------------------------------------------------
@@ -199,6 +245,99 @@ def test_naswot_sees_functional_relus():
 def test_naswot_of_identical_examples_is_minus_infinity():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     assert naswot(model, torch.ones(3, 4), torch.zeros(3, dtype=torch.long)) == -math.inf
+
+
+class NB201Cell(nn.Module):
+    """NB201's ``InferCell`` (Dong & Yang 2020) with the weights of a naskit ``Cell``: one
+    ``ReLUConvBN`` module, with its own ``nn.ReLU``, per conv edge; nodes are sums of edges.
+
+    Every edge of the test cells is live (naskit's cell and NB201's build the same edges).
+    Each ReLU module is tagged with the source node it reads, to count shared codes once.
+    """
+
+    def __init__(self, cell: Cell):
+        super().__init__()
+        self.ops, c = cell.arch.ops, cell.channels
+        self.edges = nn.ModuleDict()
+        for e in live_edges(cell.arch):
+            op = self.ops[e]
+            if op in CONV_KERNEL:
+                edge, w = relu_conv_bn(1, c, c, CONV_KERNEL[op]), cell.edge_weights(e)
+                with torch.no_grad():
+                    edge[1].weight.copy_(w["conv.weight"])
+                    edge[2].weight.copy_(w["bn.weight"])
+                    edge[2].bias.copy_(w["bn.bias"])
+                edge[0].source = (id(self), EDGES[e][1])
+            elif op == "avg_pool_3x3":
+                edge = avg_pool(1)
+            else:
+                edge = nn.Identity()
+            self.edges[str(e)] = edge
+
+    def forward(self, x):
+        nodes = [x]
+        for i in range(1, NUM_NODES):
+            nodes.append(sum(self.edges[str(e)](nodes[j]) for e, (to, j) in enumerate(EDGES)
+                             if to == i and str(e) in self.edges))
+        return nodes[-1]
+
+
+def mellor_naswot(net: nn.Module, x: torch.Tensor) -> tuple[float, float]:
+    """Mellor et al.'s ``score_networks.py``, transcribed; returns the score and its per-node variant.
+
+    A forward hook on every module whose type name contains ``ReLU`` adds the kernel of the
+    binary code of its *input* (> 0), once the module has seen a backward pass: the reference
+    first runs forward and backward (its Jacobian pass), then the forward that counts.
+    """
+    kernels, visited = [], set()
+
+    def forward_hook(module, inputs, out):
+        if module in visited:  # the reference's `visited_backwards` flag
+            c = (inputs[0].flatten(1) > 0).double().numpy()
+            kernels.append((getattr(module, "source", module), c @ c.T + (1 - c) @ (1 - c).T))
+
+    for module in net.modules():
+        if "ReLU" in type(module).__name__:
+            module.register_forward_hook(forward_hook)
+            module.register_full_backward_hook(lambda module, grad_in, grad_out: visited.add(module))
+    net(x.clone().requires_grad_(True)).sum().backward()
+    with torch.no_grad():
+        net(x)
+    per_node = {}  # one kernel per shared source node: the code is the same for each of its edges
+    for source, k in kernels:
+        per_node[source] = k
+    return np.linalg.slogdet(sum(k for _, k in kernels))[1], np.linalg.slogdet(sum(per_node.values()))[1]
+
+
+@pytest.mark.parametrize("arch", [SHARED, GOOD])
+def test_naswot_matches_mellor_et_al_on_an_nb201_network(arch, batch):
+    x, y = batch
+    model = build_model(arch, seed=0)
+    reference = copy.deepcopy(model)
+    for i, layer in enumerate(reference.cells):
+        if isinstance(layer, Cell):
+            reference.cells[i] = NB201Cell(layer)
+    with torch.no_grad():  # the same function: the reference network is a faithful NB201 network
+        torch.testing.assert_close(reference(x), model(x), rtol=1e-4, atol=1e-5)
+    # hooked: 5 conv edges in each of 3 cells, 2 ReLUs in each of 2 reductions, 1 before the classifier
+    assert sum("ReLU" in type(m).__name__ for m in reference.modules()) == 3 * 5 + 2 * 2 + 1
+    score, per_node = mellor_naswot(reference, x)
+    assert naswot(model, x, y) == pytest.approx(score, rel=1e-9)
+    assert naswot(model, x, y, count="per_node") == pytest.approx(per_node, rel=1e-9)
+    assert per_node < score
+
+
+def test_naswot_per_edge_is_at_least_per_node_and_options_are_checked():
+    # K(per edge) = K(per node) + the extra copies of shared kernels, positive semi-definite
+    # matrices: adding them cannot lower the determinant of a positive-definite K
+    model = build_model(SHARED, seed=0)
+    x = torch.randn(12, 1, 40, generator=torch.Generator().manual_seed(1))
+    y = torch.zeros(12, dtype=torch.long)
+    assert naswot(model, x, y) > naswot(model, x, y, count="per_node")
+    with pytest.raises(ValueError, match="'per_edge', 'per_node'"):
+        naswot(model, x, y, count="per_module")
+    with pytest.raises(ValueError, match="'per_weight', 'per_channel'"):
+        fisher(model, x, y, count="per_edge")
 
 
 def test_jacob_cov_matches_numpy_on_an_analytic_jacobian():
@@ -263,6 +402,21 @@ def test_compute_proxies_is_seeded_and_follows_the_data(mnist1d, digits):
     two_d = compute_proxies(GOOD, digits, ["params"], network=small, batch_size=BATCH)
     model = build_model(GOOD, NetworkConfig(channels=4, ndim=2))
     assert two_d["params"] == sum(p.numel() for p in model.parameters())
+
+
+def test_compute_proxies_scores_each_proxy_on_its_reference_batch(mnist1d):
+    assert reference_batch_size("naswot") == 128  # Mellor et al.'s score_networks.py
+    assert reference_batch_size("snip") == reference_batch_size("fisher") == 64  # zero-cost-nas
+    x, y = minibatch(mnist1d, 128, seed=3)
+    x64, y64 = minibatch(mnist1d, 64, seed=3)
+    assert torch.equal(x[:64], x64) and torch.equal(y[:64], y64)  # a smaller batch is a prefix
+    model = build_model(GOOD, seed=3)
+    scores = compute_proxies(GOOD, mnist1d, ["naswot", "snip"], seed=3)
+    assert scores["naswot"] == naswot(model, x, y) and scores["snip"] == snip(model, x64, y64)
+    fixed = compute_proxies(GOOD, mnist1d, ["naswot"], seed=3, batch_size=64)  # one size for all
+    assert fixed["naswot"] == naswot(model, x64, y64) != scores["naswot"]
+    with pytest.raises(ValueError, match="naswot's reference minibatch has 128 examples"):
+        compute_proxies(GOOD, mnist1d.subset(100), ["naswot"])
 
 
 def test_bad_names_and_batch_sizes_are_refused(mnist1d):

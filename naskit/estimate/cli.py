@@ -29,7 +29,8 @@ def add_estimate_commands(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("proxies", help="score every canonical class with every zero-cost proxy (resumable)")
     p.add_argument("--folder", type=Path, default=FOLDER)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="one minibatch size for every proxy (default: each proxy's reference batch)")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N")
     p.add_argument("--limit", type=int, default=None)

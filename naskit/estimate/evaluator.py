@@ -41,7 +41,8 @@ class ProxyEvaluator:
         dataset: the dataset whose training split gives the minibatch, loaded by name in
             the worker so the evaluator pickles small.
         seed: seeds the weight initialisation and the minibatch.
-        batch_size: examples in the minibatch.
+        batch_size: examples in the minibatch (default: the proxy's reference batch,
+            ``naskit.estimate.proxies.reference_batch_size``).
         network: the macro skeleton (``ndim``, ``in_channels``, ``num_classes`` follow the data).
 
     There is one fidelity (``max_fidelity = 1``): a proxy has no epochs to shorten.
@@ -52,10 +53,12 @@ class ProxyEvaluator:
     max_fidelity = 1
 
     def __init__(self, proxy: str = "synflow", dataset: str = "mnist1d", seed: int = 0,
-                 batch_size: int = 64, network: NetworkConfig | None = None):
+                 batch_size: int | None = None, network: NetworkConfig | None = None):
         check_proxy_names([proxy])
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None (the proxy's reference batch), "
+                             f"got {batch_size!r}")
         self.proxy, self.dataset, self.seed, self.batch_size = proxy, dataset, seed, batch_size
         self.network = network or NetworkConfig()
 

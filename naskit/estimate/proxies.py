@@ -5,8 +5,11 @@ computed on a deep copy of ``model``, so the caller's weights and BN statistics 
 A proxy draws no random numbers: it is deterministic for a given model and batch (at a
 fixed number of torch threads, like any float computation).
 The definitions follow the reference implementation of Abdelfattah et al. (2021),
-"Zero-Cost Proxies for Lightweight NAS", ICLR (github.com/SamsungLabs/zero-cost-nas), also
-used by NASLib:
+"Zero-Cost Proxies for Lightweight NAS", ICLR (github.com/SamsungLabs/zero-cost-nas,
+``foresight/pruners``), also used by NASLib; ``naswot`` follows Mellor et al.'s own code
+(github.com/BayesWatch/nas-without-training, ``score_networks.py``). Where naskit offers a
+variant (``naswot(..., count="per_node")``, ``fisher(..., count="per_channel")``), it is an
+explicit option and the default is the reference's:
 
 * The *weights* a proxy scores are the ``.weight`` of every convolution and linear layer
   (their ``mode='param'``); biases and BatchNorm parameters are left out.
@@ -19,7 +22,8 @@ used by NASLib:
   ``jacob_cov``, whose definitions break down when the network cannot tell inputs apart.
 
 ``params`` and ``flops`` are the baselines every proxy must beat. ``compute_proxies`` builds
-a cell's network and scores it with any of ``PROXIES``.
+a cell's network and scores it with any of ``PROXIES``, each on its reference's minibatch size
+(``reference_batch_size``: 128 examples for ``naswot``, 64 for the others) unless told otherwise.
 
 Example:
     >>> import torch
@@ -46,7 +50,7 @@ from torch.overrides import TorchFunctionMode
 
 from naskit.cost import Stopwatch, count_params, forward_flops
 from naskit.data import Dataset
-from naskit.network import NetworkConfig, build_model
+from naskit.network import Cell, NetworkConfig, build_model
 from naskit.space import Arch
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -78,6 +82,12 @@ def _grads(output: Tensor, inputs: list[Tensor], **kwargs) -> list[Tensor]:
 
 def _loss(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     return F.cross_entropy(model(x), y)
+
+
+def _check_option(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    """A ``ValueError`` that names the bad value and the allowed ones."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 # --- Baselines -----------------------------------------------------------------------------------
@@ -165,33 +175,56 @@ def grasp(model: nn.Module, x: Tensor, y: Tensor) -> float:
     return float(sum((-w.detach() * hg).sum() for w, hg in zip(weights, hessian_grad)))
 
 
-def fisher(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """Fisher: the loss change when a channel is removed, summed over all channels.
+FISHER_COUNTS = ("per_weight", "per_channel")
+
+
+def fisher(model: nn.Module, x: Tensor, y: Tensor, *, count: str = "per_weight") -> float:
+    """Fisher: the loss change when a channel is removed, summed over the network's weights.
 
     Theis et al. (2018), "Faster gaze prediction with dense networks and Fisher pruning";
     Turner et al. (2020), "BlockSwap"; as a NAS proxy, Abdelfattah et al. (2021). For each
-    channel ``k`` of an activation ``a`` with gradient ``g = ∂L/∂a``,
+    output channel ``k`` of a layer, with activation ``a`` and gradient ``g = ∂L/∂a``,
     ``Δ_k = 1/2 · mean over examples n of (sum over positions of a_nk ⊙ g_nk)²``
-    (Theis et al. Eq. 8); the score sums ``Δ_k`` over all channels of all hooked activations.
-    Hooked, as in Abdelfattah et al.: the output of every conv and linear layer (before its
-    BatchNorm). A fused conv of sibling edges has one channel per edge channel, so fusion
-    does not change the score.
+    (Theis et al. Eq. 8). Hooked, as in Abdelfattah et al.: the output of every conv and
+    linear layer (before its BatchNorm).
+
+    Args:
+        count: how often each channel's ``Δ_k`` enters the sum.
+            ``"per_weight"`` (default, the reference): once per weight of the channel, i.e.
+            ``fan_in · Δ_k`` with ``fan_in = weight[k].numel()`` (input channels x kernel
+            taps; in features for a linear layer). zero-cost-nas's ``fisher.py`` returns
+            ``Δ_k`` broadcast over the channel's weights (``reshape_elements``) and
+            ``find_measures`` sums that array (``sum_arr``); on naskit's networks this is
+            10-34x the per-channel sum, depending on the cell's mix of 1x1 and 3-wide convs.
+            ``"per_channel"``: each ``Δ_k`` once, the Fisher potential as BlockSwap's own
+            code sums it (over its masked channels); a variant, not zero-cost-nas's score.
+
+    A fused conv of sibling edges has one channel, with the same fan-in, per edge channel,
+    so fusion does not change the score.
     """
+    _check_option("count", count, FISHER_COUNTS)
     probe = _probe(model)
-    activations: list[Tensor] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: activations.append(out))
+    calls: list[tuple[nn.Module, Tensor]] = []  # (layer, its output), in call order
+    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, out)))
              for m in probe.modules() if isinstance(m, _WEIGHTED)]
     try:
         loss = _loss(probe, x, y)
     finally:
         for h in hooks:
             h.remove()
+    grads = _grads(loss, [a for _, a in calls])
     total = 0.0
-    for a, g in zip(activations, _grads(loss, activations)):
-        ag = a.detach() * g
-        per_channel = ag.flatten(2).sum(2) if ag.dim() > 2 else ag  # (N, channels)
-        total += float(per_channel.pow(2).mean(0).mul(0.5).sum())
+    for (layer, a), g in zip(calls, grads):
+        weights_per_channel = layer.weight[0].numel() if count == "per_weight" else 1
+        total += weights_per_channel * float(channel_fisher(a.detach(), g).sum())
     return total
+
+
+def channel_fisher(activation: Tensor, grad: Tensor) -> Tensor:
+    """``Δ_k`` of each channel (Theis et al. 2018, Eq. 8), from ``(N, channels, *positions)`` tensors."""
+    ag = activation * grad
+    per_example = ag.flatten(2).sum(2) if ag.dim() > 2 else ag  # (N, channels)
+    return per_example.pow(2).mean(0).mul(0.5)
 
 
 # --- Scores of the untrained network's function --------------------------------------------------
@@ -210,42 +243,89 @@ class _ReluCodes(TorchFunctionMode):
 
     A ``TorchFunctionMode`` sees ``nn.ReLU`` modules (through ``F.relu``) and functional
     calls such as the ``torch.relu`` of ``naskit.network.Cell`` alike, once per call.
+    ``read_by`` notes the conv edges of a ``Cell`` that share one call's output.
     """
 
     RELUS = frozenset({torch.relu, torch.relu_, F.relu, F.relu_, Tensor.relu, Tensor.relu_})
 
     def __init__(self):
         super().__init__()
-        self.codes: list[Tensor] = []
+        self.outputs: list[Tensor] = []
+        self.codes: list[Tensor] = []  # (N, units) per call
+        self.edges: dict[int, int] = {}  # call index -> conv edges that read its output
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         if func in self.RELUS:  # the mode is paused inside this method: no recursion
+            self.outputs.append(out)
             self.codes.append((out > 0).flatten(1))
         return out
 
+    def read_by(self, activation: Tensor, edges: int) -> None:
+        """``edges`` conv edges read ``activation``, the output of a recorded ReLU call."""
+        call = next((i for i, out in enumerate(self.outputs) if out is activation), None)
+        if call is None:
+            raise RuntimeError("naswot expects every conv of a naskit Cell to read a ReLU's output")
+        self.edges[call] = self.edges.get(call, 0) + edges
 
-def naswot(model: nn.Module, x: Tensor, y: Tensor) -> float:
+    def counts(self) -> list[int]:
+        """How many NB201 ReLU modules each call stands for: the conv edges it feeds, else 1."""
+        return [self.edges.get(i, 1) for i in range(len(self.codes))]
+
+
+def cell_convs(model: nn.Module) -> list[tuple[nn.Module, int]]:
+    """Each fused conv of each ``naskit.network.Cell`` in ``model``, with the number of edges it computes.
+
+    A cell computes the ``n`` sibling edges of a source node and kernel size as one conv with
+    ``n * channels`` outputs (``Cell``'s docstring), reading the node's one shared ReLU.
+    """
+    return [(conv_bn, conv_bn[0].out_channels // (cell.channels * cell.groups))
+            for cell in model.modules() if isinstance(cell, Cell) for conv_bn in cell.convs.values()]
+
+
+NASWOT_COUNTS = ("per_edge", "per_node")
+
+
+def naswot(model: nn.Module, x: Tensor, y: Tensor, *, count: str = "per_edge") -> float:
     """NASWOT: how differently the untrained network's ReLUs partition a batch.
 
     Mellor et al. (2021), "Neural Architecture Search without Training", ICML (v2 score).
-    Each example's binary code is the on/off state of every ReLU unit in one forward pass
-    (training mode, no labels), all ReLUs concatenated; the score is
-    ``log |det K|`` of ``K = naswot_kernel(codes)`` (``slogdet``).
+    One forward pass (training mode, no labels). Each ReLU gives every example a binary
+    code ``c`` (on/off per unit) and the kernel ``naswot_kernel(c)``; ``K`` is their sum
+    and the score is ``log |det K|`` (``slogdet``). The reference batch is 128 examples
+    (``score_networks.py``; ``compute_proxies`` uses it by default).
 
-    Hooked: every ReLU the forward pass calls, module or function (``_ReluCodes``). naskit's
-    cell applies one ReLU per source node, shared by that node's conv edges, where NB201
-    has one per conv edge, so a shared code counts once here; scores rank by the same
-    principle but are not numerically those of an NB201 network. Identical codes for two
-    examples (e.g. a disconnected cell) make ``K`` singular: the score is ``-inf``.
+    Args:
+        count: which ReLUs add a kernel.
+            ``"per_edge"`` (default, the reference): one per ReLU module call of the NB201
+            network, as Mellor et al. hook every ``nn.ReLU``: one in every conv edge
+            (NB201's ``ReLUConvBN``), two in each reduction block, one before the
+            classifier. naskit's cell computes a source node's ReLU once and shares it
+            between that node's ``k`` conv edges, so its kernel is added ``k`` times; every
+            other ReLU call (reductions, head, a plain ``nn.Sequential``) counts once.
+            ``"per_node"``: each ReLU call once, so a shared code counts once whatever number
+            of edges read it (naskit's earlier counting). The score then depends only on the
+            function the network computes, not on how many ReLU modules compute it. A variant,
+            not Mellor et al.'s score; it ranks classes less well (Spearman ρ with benchmark
+            v1's test accuracy, 300 random connected classes, batch 64: 0.358 against 0.416).
+
+    Not reproduced: NB201 also builds the edges that cannot change the output, which naskit's
+    cell leaves out (``naskit.network.live_edges``). In the reference, a conv edge fed by a
+    node without signal adds a ReLU whose units are off for every example; on benchmark v1
+    (batch 128, seed 0) that would raise 118 connected classes' scores, of 756-956, by 0.35-0.78.
+    Identical codes for two examples (e.g. a disconnected cell) make ``K`` singular: ``-inf``.
     """
+    _check_option("count", count, NASWOT_COUNTS)
     probe = copy.deepcopy(model).train()
     recorder = _ReluCodes()
+    if count == "per_edge":
+        for conv_bn, edges in cell_convs(probe):
+            conv_bn.register_forward_pre_hook(lambda mod, args, n=edges: recorder.read_by(args[0], n))
     with torch.no_grad(), recorder:
         probe(x)
     if not recorder.codes:  # no ReLU at all: every example has the same (empty) code
         return -math.inf
-    kernel = naswot_kernel(torch.cat(recorder.codes, dim=1))
+    kernel = sum(n * naswot_kernel(c) for c, n in zip(recorder.codes, recorder.counts()))
     return float(torch.linalg.slogdet(kernel).logabsdet)
 
 
@@ -299,8 +379,24 @@ def check_proxy_names(names: Iterable[str] | None) -> list[str]:
     return names
 
 
+# Minibatch sizes of the reference code: Mellor et al.'s score_networks.py (--batch_size 128) for
+# naswot, zero-cost-nas's nasbench2_pred.py (--batch_size 64) for every other proxy.
+REFERENCE_BATCH_SIZES: dict[str, int] = {"naswot": 128}
+DEFAULT_BATCH_SIZE = 64
+
+
+def reference_batch_size(name: str) -> int:
+    """The minibatch size that proxy ``name``'s reference code scores with (128 for naswot, else 64)."""
+    check_proxy_names([name])
+    return REFERENCE_BATCH_SIZES.get(name, DEFAULT_BATCH_SIZE)
+
+
 def minibatch(data: Dataset, batch_size: int, seed: int) -> tuple[Tensor, Tensor]:
-    """``batch_size`` training examples drawn without replacement by a generator seeded with ``seed``."""
+    """``batch_size`` training examples drawn without replacement by a generator seeded with ``seed``.
+
+    The draw is the first ``batch_size`` of one seeded permutation, so a smaller batch of the
+    same seed is a prefix of a larger one.
+    """
     n = len(data.y_train)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n:
         raise ValueError(f"batch_size must be an integer in 1..{n} (the training examples), got {batch_size!r}")
@@ -308,12 +404,25 @@ def minibatch(data: Dataset, batch_size: int, seed: int) -> tuple[Tensor, Tensor
     return data.x_train[order], data.y_train[order]
 
 
+def batch_sizes(names: list[str], batch_size: int | None, data: Dataset) -> dict[str, int]:
+    """Examples each proxy scores on: ``batch_size`` for all, or for None each one's reference size."""
+    if batch_size is not None:
+        return {name: batch_size for name in names}
+    sizes = {name: reference_batch_size(name) for name in names}
+    n = len(data.y_train)
+    for name, size in sizes.items():
+        if size > n:
+            raise ValueError(f"{name}'s reference minibatch has {size} examples but {data.name} has only {n} "
+                             f"training examples; pass batch_size=<at most {n}>")
+    return sizes
+
+
 def compute_proxies(
     arch: Arch | str,
     data: Dataset,
     names: Iterable[str] | None = None,
     seed: int = 0,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     network: NetworkConfig | None = None,
 ) -> dict[str, float]:
     """Score the untrained network of ``arch`` with zero-cost proxies.
@@ -324,7 +433,9 @@ def compute_proxies(
         names: proxies to compute, keys of ``PROXIES`` (default: all of them).
         seed: seeds both the weight initialisation (``build_model(..., seed=seed)``) and the
             minibatch (a ``torch.Generator``); the global RNGs are never used.
-        batch_size: examples in the minibatch.
+        batch_size: examples in the minibatch of every proxy. None (default): each proxy
+            scores on its reference's size (``reference_batch_size``: 128 for naswot, 64 for
+            the others); the smaller batch is the first examples of the larger one.
         network: the macro skeleton (default ``NetworkConfig()``); its ``ndim``,
             ``in_channels`` and ``num_classes`` are set from ``data``.
 
@@ -340,13 +451,15 @@ def compute_proxies(
         (11170.0, True)
     """
     names = check_proxy_names(names)
-    x, y = minibatch(data, batch_size, seed)
+    sizes = batch_sizes(names, batch_size, data)
+    x, y = minibatch(data, max(sizes.values(), default=1), seed)
     config = dataclasses.replace(network or NetworkConfig(), ndim=data.ndim, in_channels=data.in_channels,
                                  num_classes=data.num_classes)
     model = build_model(arch, config, seed=seed)
     scores: dict[str, float] = {}
     for name in names:
+        n = sizes[name]
         with Stopwatch() as watch:
-            scores[name] = PROXIES[name](model, x, y)
+            scores[name] = PROXIES[name](model, x[:n], y[:n])
         scores[f"{name}_seconds"] = watch.cpu_seconds
     return scores

@@ -1,7 +1,9 @@
 """Zero-cost proxies for the whole space: one record per canonical class, resumable, parallel.
 
-``naskit estimate proxies`` scores every class representative of the benchmark with every
-proxy (seed 0, one minibatch of 64) and appends one JSON line per class to
+``compute_space`` (the command ``naskit estimate proxies``) scores every class representative
+of the benchmark with every proxy, seed 0, each on its reference's minibatch unless a
+``batch_size`` is given (128 examples for naswot, 64 for the others: ``reference_batch_size``
+in ``naskit.estimate.proxies``), and appends one JSON line per class to
 ``data/proxies_nb201_mnist1d/proxies-*.jsonl``, exactly like the benchmark build: run it again
 to resume, spread it with ``--shard``. ``space_scores`` aligns the records with a table.
 """
@@ -22,8 +24,10 @@ FOLDER = DATA_DIR / "proxies_nb201_mnist1d"
 PREFIX = "proxies"
 
 
-def proxy_job(job: Job, protocol: BenchProtocol, batch_size: int) -> dict:
-    """All proxies of one class representative, on one thread; returns its record."""
+def proxy_job(job: Job, protocol: BenchProtocol, batch_size: int | None) -> dict:
+    """All proxies of one class representative, on one thread; returns its record.
+
+    ``batch_size`` None (recorded as null) means each proxy's reference minibatch size."""
     import torch
 
     from naskit.data import load_dataset
@@ -46,7 +50,7 @@ def pending(folder=FOLDER, seed: int = 0, shard=(0, 1), limit: int | None = None
     return todo[:limit] if limit is not None else todo
 
 
-def compute_space(folder=FOLDER, seed: int = 0, batch_size: int = 64, workers: int | None = None,
+def compute_space(folder=FOLDER, seed: int = 0, batch_size: int | None = None, workers: int | None = None,
                   executor: cf.Executor | None = None, shard=(0, 1), limit: int | None = None,
                   progress: bool = True) -> int:
     """Score the pending classes; returns how many records were written."""
@@ -69,7 +73,7 @@ def space_scores(bench, proxies: pd.DataFrame, name: str) -> np.ndarray:
     return proxies[name].reindex(keys).to_numpy(float)
 
 
-def sample_proxies(bench, n: int, seed: int = 0, batch_size: int = 64) -> pd.DataFrame:
+def sample_proxies(bench, n: int, seed: int = 0, batch_size: int | None = None) -> pd.DataFrame:
     """Proxies for ``n`` random classes of ``bench``, computed here and now (for quick looks
     and smoke runs when the whole-space records are not at hand)."""
     keys = bench.meta["keys"]
