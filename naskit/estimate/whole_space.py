@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import platform
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,17 @@ from naskit.bench.store import DATA_DIR
 from naskit.shards import check_shard, read_records, run_jobs
 
 FOLDER = DATA_DIR / "proxies_nb201_mnist1d"
+
+
+def proxies_folder(version: str = "v1") -> Path:
+    """Where the whole-space proxy records of a benchmark version live (its network and data)."""
+    from naskit.bench.store import VERSIONS
+
+    if version not in VERSIONS:
+        raise ValueError(f"unknown benchmark version {version!r}; naskit ships {', '.join(VERSIONS)}")
+    return FOLDER if version == "v1" else DATA_DIR / f"proxies_{Path(VERSIONS[version]).stem}"
+
+
 PREFIX = "proxies"
 
 
@@ -52,11 +64,12 @@ def pending(folder=FOLDER, seed: int = 0, shard=(0, 1), limit: int | None = None
 
 def compute_space(folder=FOLDER, seed: int = 0, batch_size: int | None = None, workers: int | None = None,
                   executor: cf.Executor | None = None, shard=(0, 1), limit: int | None = None,
-                  progress: bool = True) -> int:
-    """Score the pending classes; returns how many records were written."""
+                  progress: bool = True, protocol: BenchProtocol | None = None) -> int:
+    """Score the pending classes with the network and data of ``protocol`` (default: v1's);
+    returns how many records were written."""
     todo = pending(folder, seed, shard, limit)
-    return run_jobs(folder, PREFIX, todo, proxy_job, (BenchProtocol(), batch_size), shard=shard, workers=workers,
-                    executor=executor, progress=progress, desc="proxies", unit="cell")
+    return run_jobs(folder, PREFIX, todo, proxy_job, (protocol or BenchProtocol(), batch_size), shard=shard,
+                    workers=workers, executor=executor, progress=progress, desc="proxies", unit="cell")
 
 
 def load_space_proxies(folder=FOLDER, seed: int = 0) -> pd.DataFrame:
