@@ -11,7 +11,9 @@ of three modes, all around the same macro skeleton as ``naskit.network.Network``
   columns in ``OPS`` order; every cell uses the same rows (NB201's one-genotype convention).
 * ``supernet(x, hard=h)`` -- GDAS (Dong & Yang 2019): ``h`` is one-hot in value (e.g. the
   straight-through ``one_hot - p.detach() + p``); only the chosen op of each edge runs, scaled
-  by its entry of ``h`` so that the gradient reaches the sampling distribution.
+  by its entry of ``h``, and the edge's other entries of ``h`` (zero in value) are added to its
+  output, as NAS-Bench-201's ``forward_gdas`` does, so that every entry gets a gradient.
+  ``add_unchosen=False`` leaves them out (NB201's later variant ``forward_gdas_v1``).
 
 The architecture weights themselves belong to the search strategy, not to the supernet.
 
@@ -64,6 +66,23 @@ class MixedEdge(nn.Module):
         return sum(terms[1:], terms[0])
 
 
+def unchosen(row: torch.Tensor, chosen: int) -> torch.Tensor:
+    """The sum of ``row``'s entries other than ``chosen``: a 0-d tensor, zero in value when
+    ``row`` is one-hot in value (GDAS's straight-through sample).
+
+    NAS-Bench-201's ``forward_gdas`` (``search_cells.py``) adds each of them to the edge's
+    output, ``sum_o (h[o] * o(x) if o is chosen else h[o])``: the value does not change, but
+    each entry gets the gradient ``sum(dL/d node)`` of the node the edge feeds, and through the
+    straight-through estimator that reaches the logits of the ops that did not run.
+    """
+    return row[[o for o in range(len(row)) if o != chosen]].sum()
+
+
+def _carries_gradient(node: torch.Tensor | None) -> bool:
+    """A node without signal that still passes a gradient back: a 0-d tensor, zero in value."""
+    return node is not None and node.dim() == 0
+
+
 class SuperCell(nn.Module):
     """An NB201 cell with a ``MixedEdge`` on each of its 6 edges."""
 
@@ -72,10 +91,10 @@ class SuperCell(nn.Module):
         self.edges = nn.ModuleList(MixedEdge(ndim, channels, affine, track_running_stats) for _ in EDGES)
 
     def forward(self, x: torch.Tensor, arch: Arch | None = None, weights: torch.Tensor | None = None,
-                scale: torch.Tensor | None = None) -> torch.Tensor:
+                scale: torch.Tensor | None = None, add_unchosen: bool = False) -> torch.Tensor:
         if weights is not None:
             return self.mixture(x, weights)
-        return self.single_path(x, arch, scale)
+        return self.single_path(x, arch, scale, add_unchosen)
 
     def mixture(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Node i = sum over j < i of ``MixedEdge_ji(node j, weights[e])``; returns node 3."""
@@ -85,25 +104,38 @@ class SuperCell(nn.Module):
             nodes.append(sum(terms[1:], terms[0]))
         return nodes[-1]
 
-    def single_path(self, x: torch.Tensor, arch: Arch, scale: torch.Tensor | None = None) -> torch.Tensor:
+    def single_path(self, x: torch.Tensor, arch: Arch, scale: torch.Tensor | None = None,
+                    add_unchosen: bool = False) -> torch.Tensor:
         """Only the chosen op on each live edge, as ``network.Cell`` does (node 3 is returned).
 
         Dead edges (``none``, from a node without signal, or into a node that cannot reach
         the output) are skipped, so a node without input is the zero function. ``scale``
-        (GDAS): multiply each edge's output by ``scale[e, op]``.
+        (GDAS): multiply each edge's output by ``scale[e, op]``. ``add_unchosen`` (GDAS as
+        NAS-Bench-201's ``forward_gdas`` computes it): also add, on every edge, the sum of the
+        edge's other entries of ``scale``, zero in value (see ``unchosen``).
         """
         live = set(live_edges(arch))
         nodes: list[torch.Tensor | None] = [x]
         for i in range(1, NUM_NODES):
             terms = []
             for e, (to, j) in enumerate(EDGES):
-                if to != i or e not in live:
+                if to != i:
                     continue
-                y = self.edges[e].ops[arch.ops[e]](nodes[j])  # nodes[j] has signal: e is live
-                terms.append(y if scale is None else scale[e, OPS.index(arch.ops[e])] * y)
+                op, k = arch.ops[e], OPS.index(arch.ops[e])
+                if e in live:
+                    y = self.edges[e].ops[op](nodes[j])  # nodes[j] has signal: e is live
+                    terms.append(y if scale is None else scale[e, k] * y)
+                elif add_unchosen and _carries_gradient(nodes[j]) and op in ("skip_connect", "avg_pool_3x3"):
+                    # NB201 runs this edge on a zero tensor: zero in value, but the identity
+                    # (and the average pool) pass the gradient back to that zero node.
+                    terms.append(scale[e, k] * nodes[j])
+                if add_unchosen:
+                    terms.append(unchosen(scale[e], k))
             nodes.append(sum(terms[1:], terms[0]) if terms else None)
         # A disconnected cell outputs zeros, as NB201's 'none' op (and network.Cell) do.
-        return nodes[-1] if nodes[-1] is not None else torch.zeros_like(x)
+        if nodes[-1] is None:
+            return torch.zeros_like(x)
+        return nodes[-1] if nodes[-1].dim() else torch.zeros_like(x) + nodes[-1]
 
     @torch.no_grad()
     def copy_into(self, cell: Cell) -> None:
@@ -154,7 +186,8 @@ class SuperNet(nn.Module):
             config, lambda width: SuperCell(config.ndim, width, affine, track_running_stats))
 
     def forward(self, x: torch.Tensor, *, arch: Arch | str | None = None,
-                weights: torch.Tensor | None = None, hard: torch.Tensor | None = None) -> torch.Tensor:
+                weights: torch.Tensor | None = None, hard: torch.Tensor | None = None,
+                add_unchosen: bool = True) -> torch.Tensor:
         """Logits ``(B, num_classes)`` for ``x``, in exactly one of three modes.
 
         Args:
@@ -162,12 +195,17 @@ class SuperNet(nn.Module):
             weights: ``(6, 5)`` mixture weights (DARTS), e.g. ``softmax(alpha, dim=-1)``;
                 rows in ``EDGES`` order, columns in ``OPS`` order; shared by every cell.
             hard: ``(6, 5)``, each row one-hot in value (GDAS). It runs the single path of the
-                arch its rows pick, with each live edge scaled by ``hard[e, op]``; so only the
-                chosen entries get a gradient, and through a straight-through estimator it
-                reaches all of the strategy's logits. (``weights=hard`` gives the same value
+                arch its rows pick, with each live edge scaled by ``hard[e, op]``, and adds
+                every edge's unchosen entries of ``hard`` (zero in value) to its output, as
+                NAS-Bench-201's ``forward_gdas`` does (``unchosen``): the value is the single
+                path's, and every entry gets a gradient, which a straight-through estimator
+                passes on to the strategy's logits. (``weights=hard`` gives the same value
                 while running every op.)
+            add_unchosen: with ``hard``: ``False`` scales the chosen ops only, so only the
+                chosen entries get a gradient (NB201's variant ``forward_gdas_v1``, added in
+                2022 for issue #119 of D-X-Y/AutoDL-Projects; not what its papers ran).
         """
-        mode = self._cell_mode(arch, weights, hard)  # checked before any work starts
+        mode = self._cell_mode(arch, weights, hard, add_unchosen)  # checked before any work starts
         h = to_internal(x, self.config.ndim)
         h = self.stem(h)
         for layer in self.cells:
@@ -175,7 +213,7 @@ class SuperNet(nn.Module):
         h = self.head(h)  # (B, 4C, H', W')
         return self.classifier(h.mean((2, 3)))
 
-    def _cell_mode(self, arch, weights, hard) -> dict:
+    def _cell_mode(self, arch, weights, hard, add_unchosen) -> dict:
         """The keyword arguments every ``SuperCell`` gets, from the one mode given."""
         given = [name for name, v in (("arch", arch), ("weights", weights), ("hard", hard)) if v is not None]
         if len(given) != 1:
@@ -190,7 +228,7 @@ class SuperNet(nn.Module):
         if not torch.allclose(hard.detach(), onehot, atol=1e-4):
             raise ValueError("hard= must be one-hot in value in every row (e.g. one_hot - p.detach() + p); "
                              "use weights= for a soft mixture")
-        return {"arch": Arch(tuple(OPS[k] for k in picked.tolist())), "scale": hard}
+        return {"arch": Arch(tuple(OPS[k] for k in picked.tolist())), "scale": hard, "add_unchosen": add_unchosen}
 
     def extract(self, arch: Arch | str) -> Network:
         """A stand-alone ``Network`` for ``arch`` whose weights are copied from the supernet.

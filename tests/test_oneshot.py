@@ -1,8 +1,12 @@
 """Tests for naskit.oneshot: one conformance suite over every method, then each method's idea.
 
 References: FLOPs against ``cost.forward_flops`` of the stand-alone network ``extract`` builds;
-DARTS-'s auxiliary skip against an explicit ``beta * x`` on every edge; DARTS+ against the
-DARTS run it must follow until it stops.
+RSPS's ranking against a transcription of NAS-Bench-201's ``search_find_best``
+(D-X-Y/AutoDL-Projects, ``exps/NAS-Bench-201-algos/RANDOM-NAS.py``); DARTS-'s auxiliary skip
+against an explicit ``beta * x`` on every edge, and its beta against a transcription of the
+reference's ``DecayScheduler`` (Meituan-AutoML/DARTS-, ``src/utils.py``); DARTS+ against the
+DARTS run it must follow until it stops. (GDAS's edge sum is pinned against NB201's
+``forward_gdas`` in test_supernet.py.)
 """
 
 import doctest
@@ -34,6 +38,7 @@ from naskit.oneshot.common import PathFlops, SearchRun, derive
 from naskit.oneshot.darts import Mixture, Step, arch_optimizer, arch_step, init_alpha
 from naskit.oneshot.darts_minus import AuxiliarySkip
 from naskit.oneshot.gdas import GumbelHard
+from naskit.oneshot.rsps import candidates, one_batch_scores, rsps_from
 from naskit.space import EDGES, NUM_NODES, OPS, Arch, NB201Space, parse
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -109,8 +114,9 @@ def test_global_rng_and_threads_untouched(data):
     ("epochs", 0), ("batch_size", 0), ("batch_size", 2.5), ("channels", 0), ("cells_per_stage", True),
     ("w_lr", 0.0), ("w_lr_min", -1.0), ("w_momentum", 1.0), ("w_weight_decay", -1e-3),
     ("grad_clip", 0.0), ("arch_lr", -3e-4), ("arch_betas", (1.0, 0.5)), ("arch_weight_decay", -1.0),
-    ("tau_min", 0.0), ("tau_max", 0.05), ("num_candidates", 0), ("threads", 0), ("device", "gpu"),
-    ("seed", -1), ("seed", "0"),
+    ("tau_min", 0.0), ("tau_max", 0.05), ("num_candidates", 0), ("num_candidates", 15626), ("threads", 0),
+    ("device", "gpu"), ("seed", -1), ("seed", "0"), ("gdas_variant", "v1"), ("candidate_scoring", "whole"),
+    ("rank_batch_size", 0),
 ])
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -152,8 +158,9 @@ def test_darts_flop_tally(data, runs):
 
 # --- DARTS and GDAS: gradients reach alpha -------------------------------------------------------
 
-@pytest.mark.parametrize("relax", [Mixture(), AuxiliarySkip(), GumbelHard(10.0, 0.1, 1)],
-                         ids=["darts", "darts-", "gdas"])
+@pytest.mark.parametrize("relax", [Mixture(), AuxiliarySkip(4), GumbelHard(10.0, 0.1, 1),
+                                   GumbelHard(10.0, 0.1, 1, add_unchosen=False)],
+                         ids=["darts", "darts-", "gdas", "gdas_v1"])
 def test_one_arch_step_moves_alpha(data, relax):
     run = SearchRun(data, TINY)
     alpha = init_alpha(run)
@@ -184,6 +191,15 @@ def test_gdas_temperature_falls_linearly_per_epoch():
     assert tau(0) == 10.0 and tau(3) == 0.1
 
 
+def test_gdas_variant_changes_which_entries_learn(data, runs):
+    """Same seed: the same samples and weight steps at first, but v1's alpha gets other gradients."""
+    mode = GumbelHard(10.0, 0.1, 1).mode(torch.zeros(6, 5), Step(0, 0, 1), torch.Generator().manual_seed(0))
+    assert mode["add_unchosen"] is True  # NB201's forward_gdas is the default
+    v1 = naskit.oneshot.search_gdas(data, replace(TINY, gdas_variant="gdas_v1"))
+    assert v1.method == "gdas" and v1.config.gdas_variant == "gdas_v1"
+    assert v1.history[0].arch_weights != runs["gdas"].history[0].arch_weights
+
+
 def test_gumbel_sample_is_one_hot_with_soft_gradient():
     alpha = torch.randn(6, 5, generator=torch.Generator().manual_seed(0), requires_grad=True)
     hard = GumbelHard(1.0, 1.0, 1).mode(alpha, Step(0, 0, 1), torch.Generator().manual_seed(1))["hard"]
@@ -207,17 +223,124 @@ def test_a_single_path_step_moves_only_that_path(data):
 
 # --- RSPS ----------------------------------------------------------------------------------------
 
+def nb201_search_find_best(xloader, network, archs):
+    """Transcription of NAS-Bench-201's ``search_find_best`` (D-X-Y/AutoDL-Projects,
+    ``exps/NAS-Bench-201-algos/RANDOM-NAS.py``; NATS-Bench's ``get_best_arch`` is the same loop):
+    eval mode, no gradients, candidate i on the loader's next batch, a new pass when it runs out;
+    top-1 accuracy, and ``np.argmax`` (the first of ties)."""
+    import numpy as np
+
+    with torch.no_grad():
+        network.eval()
+        valid_accs = []
+        loader_iter = iter(xloader)
+        for arch in archs:
+            try:
+                inputs, targets = next(loader_iter)
+            except StopIteration:
+                loader_iter = iter(xloader)
+                inputs, targets = next(loader_iter)
+            logits = network(inputs, arch=arch)
+            valid_accs.append((logits.argmax(1) == targets).float().mean().item())
+        best_idx = int(np.argmax(valid_accs))
+    return archs[best_idx], valid_accs
+
+
+def nb201_valid_loader(data, batch_size, seed):
+    """NB201's ``valid_loader`` on the validation split: a DataLoader over a SubsetRandomSampler."""
+    from torch.utils.data import DataLoader, SubsetRandomSampler, TensorDataset
+
+    sampler = SubsetRandomSampler(range(len(data.y_valid)), generator=torch.Generator().manual_seed(seed))
+    return DataLoader(TensorDataset(data.x_valid, data.y_valid), batch_size=batch_size, sampler=sampler)
+
+
+def trained_supernet(data, steps=4):
+    """A supernet after a few random-path steps: its skeleton's BN has running statistics of its own."""
+    run, rng = SearchRun(data, TINY), random.Random(0)
+    for idx in list(run.train_batches())[:steps]:
+        run.weight_step(idx, {"arch": NB201Space().sample(rng)})
+    return run.supernet
+
+
+def test_rsps_scores_candidates_as_nb201_search_find_best(data):
+    """The default ranking is NB201's: one batch each (7 candidates on 3 batches: two passes), eval mode."""
+    supernet = trained_supernet(data)
+    archs = candidates(7, seed=0)
+    state = {k: v.clone() for k, v in supernet.state_dict().items()}
+    ours = one_batch_scores(supernet, archs, nb201_valid_loader(data, 48, seed=5))  # 128 = 48 + 48 + 32
+    assert supernet.training  # the caller's mode is restored ...
+    assert all(torch.equal(v, supernet.state_dict()[k]) for k, v in state.items())  # ... and nothing changed
+    best, ref = nb201_search_find_best(nb201_valid_loader(data, 48, seed=5), supernet, archs)
+    supernet.train()
+    assert ours == pytest.approx(ref, abs=1e-6)
+    assert archs[max(range(7), key=ours.__getitem__)] == best
+    # eval mode matters here: the skeleton's BN then uses its running statistics, not the batch's
+    with naskit.oneshot.common.batch_statistics(supernet):
+        train_mode = [float((supernet(xb, arch=a).argmax(1) == yb).float().mean())
+                      for a, (xb, yb) in zip(archs, nb201_valid_loader(data, 48, seed=5))]
+    assert train_mode != ours[:3]
+
+
 def test_rsps_ranking(data, runs):
     result = runs["rsps"]
-    assert 1 <= len(result.ranking) <= TINY.num_candidates
+    assert list(result.ranking) == [str(a) for a in candidates(TINY.num_candidates, TINY.seed)]  # distinct
     assert all(0.0 <= acc <= 1.0 for acc in result.ranking.values())
     assert result.ranking[str(result.arch)] == max(result.ranking.values())
     archs = [parse(a) for a in result.ranking]
     state = {k: v.clone() for k, v in result.supernet.state_dict().items()}
-    accs = rank(result.supernet, archs, data)
+    accs = rank(result.supernet, archs, data, TINY)
     assert accs == list(result.ranking.values())  # the same numbers, recomputed
     assert all(torch.equal(v, result.supernet.state_dict()[k]) for k, v in state.items())  # untouched
-    assert rank(result.supernet, [str(archs[0])], data) == accs[:1]
+    assert rank(result.supernet, [str(archs[0])], data, TINY) == accs[:1]
+
+
+def test_rsps_whole_split_scores_every_candidate_on_the_whole_split(data, runs):
+    """naskit's variant: the whole validation split in batches of 64, batch-statistics BN everywhere."""
+    import copy
+
+    supernet = runs["rsps"].supernet
+    archs = candidates(4, seed=0)
+    reference = copy.deepcopy(supernet).train()  # train-mode BN normalises each batch by its own statistics
+    with torch.no_grad():
+        expected = [sum(int((reference(xb, arch=a).argmax(1) == yb).sum())
+                        for xb, yb in zip(data.x_valid.split(64), data.y_valid.split(64))) / len(data.y_valid)
+                    for a in archs]
+    assert rank(supernet, archs, data, replace(TINY, candidate_scoring="whole_split")) == expected
+
+
+def test_rsps_training_ignores_the_ranking_settings(data, runs):
+    """Candidates are drawn after training: more of them, or another scoring, trains the same supernet,
+    and ``rsps_from`` reads the other search off the first one exactly."""
+    for changes in ({"num_candidates": 9}, {"candidate_scoring": "whole_split"}):
+        config = replace(TINY, **changes)
+        again = naskit.oneshot.search_rsps(data, config)
+        trained = runs["rsps"].supernet.state_dict()  # the same supernet, bit for bit
+        assert all(torch.equal(v, trained[k]) for k, v in again.supernet.state_dict().items())
+        last, first = again.history[-1], runs["rsps"].history[-1]
+        assert (last.train_loss, last.supernet_valid_acc, last.search_flops) == (
+            first.train_loss, first.supernet_valid_acc, first.search_flops)
+        read = rsps_from(runs["rsps"], data, **changes)
+        assert (read.arch, read.ranking, read.config) == (again.arch, again.ranking, config)
+        assert floats(read) == floats(again) and (read.search_flops, read.eval_flops) == (again.search_flops,
+                                                                                         again.eval_flops)
+        assert read.wall_seconds > 0 and read.eval_cpu_seconds > 0
+    assert list(again.ranking) == list(runs["rsps"].ranking)  # the same candidates, scored otherwise
+    with pytest.raises(ValueError, match="training depends on epochs"):
+        rsps_from(runs["rsps"], data, epochs=2)
+    with pytest.raises(ValueError, match="takes an RSPS result"):
+        rsps_from(runs["darts"], data, num_candidates=3)
+
+
+def test_candidates_are_distinct_uniform_and_extend(data):
+    first = candidates(50, seed=1)
+    assert len(set(first)) == 50 and candidates(80, seed=1)[:50] == first
+    assert candidates(50, seed=2) != first
+    assert len(set(candidates(15625, seed=0))) == 15625  # every cell, once
+    counts = {op: 0 for op in OPS}  # 6 edges x 2,000 cells: each op near 1/5 on every edge
+    for arch in candidates(2000, seed=3):
+        for op in arch.ops:
+            counts[op] += 1
+    assert all(abs(n / 12000 - 0.2) < 0.02 for n in counts.values())
 
 
 def test_rsps_history_is_uniform_until_derived(runs):
@@ -234,21 +357,50 @@ def test_auxiliary_skip_is_beta_x_on_every_edge():
         torch.manual_seed(0)
         cell = SuperCell(ndim=1, channels=4, affine=False, track_running_stats=False)
     g = torch.Generator().manual_seed(0)
-    x, alpha, step = torch.randn(8, 4, 1, 10, generator=g), torch.randn(6, 5, generator=g), Step(0, 1, 5)
-    beta = AuxiliarySkip().beta(step)
+    x, alpha, step = torch.randn(8, 4, 1, 10, generator=g), torch.randn(6, 5, generator=g), Step(1, 5, 20)
+    beta = AuxiliarySkip(epochs=4).beta(step)
     assert beta == 0.75
+    relax = AuxiliarySkip(epochs=4)
     nodes = [x]
     for i in range(1, NUM_NODES):
         nodes.append(sum(cell.edges[e](nodes[j], alpha.softmax(-1)[e]) + beta * nodes[j]
                          for e, (to, j) in enumerate(EDGES) if to == i))
-    got = cell(x, weights=AuxiliarySkip().mode(alpha, step, None)["weights"])
+    got = cell(x, weights=relax.mode(alpha, step, None)["weights"])
     assert torch.allclose(got, nodes[-1], atol=1e-5)
 
 
-def test_darts_minus_beta_decays_linearly_from_one_to_zero(runs):
-    beta = AuxiliarySkip().beta
-    assert [beta(Step(0, i, 16)) for i in (0, 5, 15)] == pytest.approx([1.0, 2 / 3, 0.0])
-    assert runs["darts-"].history[-1].schedule["beta"] == 0.0
+def darts_minus_decay_rate(epochs, skip_beta=1.0, decay_max_epoch=None, decay_start_epoch=0, decay_stop_epoch=None):
+    """Transcription of DARTS-'s ``DecayScheduler`` (Meituan-AutoML/DARTS-, ``src/utils.py``) with
+    ``decay_type="linear"`` (``scripts/run_darts_minus.sh``), stepped at the start of every epoch as
+    ``train_search.py`` does: the ``decay_rate`` each epoch runs with. Defaults: 50, 0, 50 for 50 epochs."""
+    t_max = decay_max_epoch if decay_max_epoch is not None else epochs
+    t_stop = decay_stop_epoch if decay_stop_epoch is not None else epochs
+    rate, rates = 1.0, []
+    for epoch in range(epochs):
+        if epoch >= decay_start_epoch:
+            rate = skip_beta * (t_max - epoch) / (t_max - decay_start_epoch) if epoch <= t_stop else rate
+        else:
+            rate = skip_beta
+        rates.append(rate)
+    return rates
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 10, 50])
+def test_darts_minus_beta_is_the_references_per_epoch_decay(epochs):
+    relax = AuxiliarySkip(epochs)
+    steps_per_epoch = 3
+    ours = [[relax.beta(Step(e, e * steps_per_epoch + i, epochs * steps_per_epoch)) for i in range(steps_per_epoch)]
+            for e in range(epochs)]
+    reference = darts_minus_decay_rate(epochs)
+    assert [per_step[0] for per_step in ours] == pytest.approx(reference, abs=1e-12)
+    assert all(len(set(per_step)) == 1 for per_step in ours)  # constant within an epoch
+    assert reference[0] == 1.0 and reference[-1] == pytest.approx(1 / epochs)  # 1 first, never 0
+
+
+def test_darts_minus_records_beta_per_epoch(runs, data):
+    assert runs["darts-"].history[-1].schedule["beta"] == 1.0  # one epoch: beta stays 1
+    two = naskit.oneshot.search_darts_minus(data, replace(TINY, epochs=2))
+    assert [log.schedule["beta"] for log in two.history] == [1.0, 0.5]
 
 
 def test_darts_minus_changes_the_search(runs):
@@ -368,3 +520,14 @@ def test_search_many_in_processes_equals_each_search_alone(data, runs):
     assert floats(parallel["d1"]) == floats(search_darts(data, replace(TINY, seed=1)))
     with pytest.raises(ValueError, match="unknown one-shot method"):
         search_many({"x": ("enas", TINY)}, data)
+
+
+def test_weight_learning_rate_follows_a_cosine_per_epoch_as_darts_and_nb201(data):
+    """DARTS's train_search.py and NB201's search scripts set the rate once per epoch:
+    epoch e of T trains at lr_min + (lr - lr_min) (1 + cos(pi e / T)) / 2 (never lr_min itself)."""
+    import math
+
+    config = replace(TINY, epochs=4, w_lr=0.1, w_lr_min=0.01)
+    result = search_darts(data, config)
+    expected = [0.01 + 0.09 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+    assert [log.schedule["w_lr"] for log in result.history] == pytest.approx(expected, rel=1e-12)

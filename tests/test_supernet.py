@@ -141,23 +141,100 @@ def test_gradient_reaches_every_non_none_weight():
     assert torch.all(weights.grad[:, 1:] != 0)
 
 
-def test_hard_straight_through_equals_single_path_and_gives_gradients():
-    supernet = build_supernet(config(1), seed=0)
-    x, y = inputs(1), torch.arange(8) % 10
-    arch = parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
-    logits = torch.randn(6, 5, requires_grad=True)
+def straight_through(arch, seed=0):
+    """Logits (6, 5) and a straight-through sample ``one_hot - p.detach() + p`` that picks ``arch``."""
+    logits = torch.randn(6, 5, generator=torch.Generator().manual_seed(seed)).requires_grad_()
     probs = torch.softmax(logits, dim=1)
     hard = onehot(arch) - probs.detach() + probs  # straight-through (Dong & Yang 2019)
     hard.retain_grad()
-    out = supernet(x, hard=hard)
+    return logits, hard
+
+
+@pytest.mark.parametrize("add_unchosen", [True, False], ids=["forward_gdas", "forward_gdas_v1"])
+def test_hard_straight_through_equals_single_path_and_gives_gradients(add_unchosen):
+    supernet = build_supernet(config(1), seed=0)
+    x, y = inputs(1), torch.arange(8) % 10
+    arch = parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
+    logits, hard = straight_through(arch)
+    out = supernet(x, hard=hard, add_unchosen=add_unchosen)
     torch.testing.assert_close(out, supernet(x, arch=arch), atol=1e-5, rtol=1e-5)
     torch.nn.functional.cross_entropy(out, y).backward()
     chosen = onehot(arch).bool()
-    assert torch.all(hard.grad[~chosen] == 0)  # only the op that ran gets a gradient
     # Edges into the output node: nonzero. (Edges into nodes 1 and 2 get almost none here,
     # because a BN without affine after them divides any scale away.)
     assert hard.grad[3, OPS.index("avg_pool_3x3")] != 0 and hard.grad[5, OPS.index("nor_conv_3x3")] != 0
     assert torch.all(logits.grad[[3, 5]] != 0)  # ...and through softmax reaches every logit
+    if add_unchosen:  # every edge into the output node adds its unchosen entries: each gets a gradient
+        assert torch.all(hard.grad[[3, 4, 5]][~chosen[[3, 4, 5]]] != 0)
+        assert torch.all(logits.grad[4] != 0)  # even the logits of edge 1 -> 3, whose 'none' did not run
+    else:
+        assert torch.all(hard.grad[~chosen] == 0)  # only the op that ran gets a gradient
+        assert torch.all(logits.grad[4] == 0)  # so the 'none' edge 1 -> 3 learns nothing
+
+
+def nb201_forward_gdas(cell, x, hardwts, index, v1=False):
+    """Transcription of NAS-Bench-201's ``NAS201SearchCell.forward_gdas`` (D-X-Y/AutoDL-Projects,
+    ``lib/models/cell_searchs/search_cells.py``; ``v1``: ``forward_gdas_v1``) on naskit's ops.
+
+    Every edge runs: node i = sum over j < i of sum_o (h[o] * o(node j) if o is the chosen op
+    else h[o]), with 'none' the zero op ``x * 0``; v1 keeps only ``h[chosen] * chosen(node j)``.
+    """
+    def op(e, k, h):
+        return h.mul(0.0) if OPS[k] == "none" else cell.edges[e].ops[OPS[k]](h)
+
+    nodes = [x]
+    for i in range(1, 4):
+        inter = []
+        for e, (to, j) in enumerate(EDGES):
+            if to != i:
+                continue
+            w, c = hardwts[e], index[e]
+            if v1:
+                inter.append(w[c] * op(e, c, nodes[j]))
+            else:
+                inter.append(sum(w[k] * op(e, k, nodes[j]) if k == c else w[k] for k in range(len(OPS))))
+        nodes.append(sum(inter))
+    return nodes[-1]
+
+
+GDAS_CASES = [
+    SPECIAL[2], SPECIAL[3], NONE6,
+    # node 1 has no signal, but passes the gradient on through skips into nodes 2 and 3
+    "|none~0|+|nor_conv_3x3~0|skip_connect~1|+|none~0|skip_connect~1|avg_pool_3x3~2|",
+    # nodes 1 and 2 have no signal: a pool and a skip carry the gradient from the output back to them
+    "|none~0|+|none~0|avg_pool_3x3~1|+|nor_conv_1x1~0|none~1|skip_connect~2|",
+    # a conv on a node without signal passes no gradient (ReLU at 0), a skip does
+    "|none~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|",
+] + [str(SPACE.sample(random.Random(100 + i))) for i in range(6)]
+
+
+@pytest.mark.parametrize("v1", [False, True], ids=["forward_gdas", "forward_gdas_v1"])
+@pytest.mark.parametrize("arch", GDAS_CASES)
+def test_hard_mode_matches_nb201_forward_gdas(arch, v1):
+    """Same value and same gradient, for every entry of the sample, as NB201's edge sum."""
+    arch = parse(arch)
+    cell = SuperCell(1, 4, affine=False, track_running_stats=False)
+    x = torch.randn(8, 4, 1, 10, generator=torch.Generator().manual_seed(1))
+    probe = torch.randn(8, 4, 1, 10, generator=torch.Generator().manual_seed(2))  # a loss with sum(dL/dy) != 0
+    index = [OPS.index(op) for op in arch.ops]
+    grads = []
+    for run in ("naskit", "nb201"):
+        logits, hard = straight_through(arch, seed=3)
+        out = (cell(x, arch=arch, scale=hard, add_unchosen=not v1) if run == "naskit"
+               else nb201_forward_gdas(cell, x, hard, index, v1=v1))
+        outs = out.detach() if run == "naskit" else out.detach().expand_as(x)
+        if out.requires_grad:  # (naskit's disconnected cell in v1 is a constant: no gradient at all)
+            (out * probe).sum().backward()
+        grads.append((outs, *(torch.zeros(6, 5) if t.grad is None else t.grad.clone() for t in (hard, logits))))
+    (ours, ours_h, ours_l), (ref, ref_h, ref_l) = grads
+    torch.testing.assert_close(ours, ref, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(ours_h, ref_h, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours_l, ref_l, atol=1e-5, rtol=1e-5)
+    unchosen = ~onehot(arch).bool()
+    if v1:
+        assert torch.all(ours_h[unchosen] == 0)
+    else:  # the edges into the output node always get a gradient on their unchosen entries
+        assert torch.all(ours_h[[3, 4, 5]][unchosen[[3, 4, 5]]] != 0)
 
 
 def test_none_only_cell_outputs_zeros_in_every_mode():

@@ -5,7 +5,7 @@ Every method takes a ``Dataset`` and a ``OneShotConfig`` and returns a ``OneShot
 and compared:
 
 ===========  ==========================================================  ====================
-``rsps``     random single paths, then best of N by inherited accuracy   Li & Talwalkar 2019
+``rsps``     random single paths, then best of N, one valid batch each    Li & Talwalkar 2019
 ``darts``    softmax mixture of all ops, alpha by gradient (first order)  Liu et al. 2019
 ``gdas``     one Gumbel-sampled path per step, straight-through gradient  Dong & Yang 2019
 ``darts-``   DARTS with a decaying auxiliary skip on every edge           Chu et al. 2021
@@ -29,7 +29,7 @@ from naskit.oneshot.darts_minus import search_darts_minus
 from naskit.oneshot.darts_plus import darts_plus_from, search_darts_plus
 from naskit.oneshot.gdas import search_gdas
 from naskit.oneshot.parallel import search_many
-from naskit.oneshot.rsps import rank, search_rsps
+from naskit.oneshot.rsps import rank, rsps_from, search_rsps
 
 # Dong & Yang (ICLR 2020), NAS-Bench-201, Table 5: CIFAR-10 test accuracy (%) of the cell each
 # method found, mean and std over its runs; the best cell of the space reaches 94.37 %.
@@ -59,6 +59,7 @@ __all__ = [
     "OneShotConfig",
     "OneShotResult",
     "rank",
+    "rsps_from",
     "search_many",
     "search_darts",
     "search_darts_minus",

@@ -6,14 +6,17 @@ supernet's initialisation (``build_supernet(seed=...)``), and a private ``torch.
 that draws the minibatches (and the architecture logits' initialisation and Gumbel noise).
 The global torch RNG is never used, and the thread count is restored afterwards.
 
-Evaluating a path through the supernet (``accuracy``, ``rsps.rank``): the mixed ops'
+Evaluating a path through the supernet (``accuracy``: the per-epoch ``valid_acc`` and
+``supernet_valid_acc`` of every method, and RSPS's ``"whole_split"`` ranking): the mixed ops'
 BatchNorm layers keep no running statistics (``track_running_stats=False``, as in
 NAS-Bench-201 and DARTS) because every path would need its own; they always normalise with
 the batch's statistics. We do the same for the skeleton's BN layers (stem, reductions, head),
-whose running statistics were averaged over many different paths (or the mixture): every
-evaluation runs in train-mode BN on validation batches of ``batch_size``, without gradients,
+whose running statistics were averaged over many different paths (or the mixture): these
+evaluations run in train-mode BN on validation batches of ``batch_size``, without gradients,
 and the BN buffers are restored afterwards, so evaluating never changes the supernet. It is a
 per-batch form of the BN recalibration of single-path one-shot NAS (SPOS, Guo et al. 2020).
+(NAS-Bench-201's scripts evaluate in eval mode instead; RSPS's default ranking does too, as
+its reference does: ``rsps.one_batch_scores``.)
 """
 
 from __future__ import annotations
@@ -154,21 +157,28 @@ class SearchRun:
         self.steps_per_epoch = math.ceil(len(self.y) / config.batch_size)
         self.total_steps = config.epochs * self.steps_per_epoch
         self.weights = [p for p in self.supernet.parameters() if p.requires_grad]
-        # SGD with Nesterov momentum, cosine per step to w_lr_min. Not naskit.train's FlatSGD,
-        # which moves every weight each step: on a single path (RSPS, GDAS) the ops off the
-        # path get no gradient (None), and torch's SGD leaves them alone, momentum and decay too.
+        # SGD with Nesterov momentum. Not naskit.train's FlatSGD, which moves every weight each
+        # step: on a single path (RSPS, GDAS) the ops off the path get no gradient (None), and
+        # torch's SGD leaves them alone, momentum and decay too. The learning rate follows a
+        # cosine per epoch, as DARTS's train_search.py and NB201's search scripts anneal it:
+        # epoch e (0..T-1) trains at w_lr_min + (w_lr - w_lr_min) * (1 + cos(pi e / T)) / 2.
         self.w_opt = torch.optim.SGD(self.weights, lr=config.w_lr, momentum=config.w_momentum,
                                      weight_decay=config.w_weight_decay, nesterov=config.w_momentum > 0,
                                      foreach=True)
         self.w_sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            self.w_opt, T_max=self.total_steps, eta_min=config.w_lr_min)
+            self.w_opt, T_max=config.epochs, eta_min=config.w_lr_min)
+        self.epochs_started = 0
         self.flops = PathFlops.measure(self.supernet, self.x[:1])
         self.search_flops = self.eval_flops = 0
         self.eval_watch = Stopwatch()  # seconds spent evaluating cells (accumulates)
         self._valid_order: list[torch.Tensor] = []
 
     def train_batches(self) -> Iterator[torch.Tensor]:
-        """One epoch of training-split indices: a fresh permutation, in ``batch_size`` slices."""
+        """One epoch of training-split indices: a fresh permutation, in ``batch_size`` slices.
+        Starting an epoch after the first moves the learning rate to that epoch's."""
+        if self.epochs_started:
+            self.w_sched.step()
+        self.epochs_started += 1
         order = torch.randperm(len(self.y), generator=self.generator).to(self.device)
         return iter(order.split(self.config.batch_size))
 
@@ -192,15 +202,15 @@ class SearchRun:
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.weights, self.config.grad_clip)
         self.w_opt.step()
-        self.w_sched.step()
         return loss.item()
 
     def valid_accuracy(self, mode: Callable[[], dict]) -> float:
         """Validation accuracy with ``mode()`` drawn per batch (see ``accuracy``), FLOPs and time tallied."""
         with self.eval_watch:
-            return accuracy(self.supernet, self.xv, self.yv, mode, self.config.batch_size, tally=self._tally_eval)
+            return accuracy(self.supernet, self.xv, self.yv, mode, self.config.batch_size, tally=self.tally_eval)
 
-    def _tally_eval(self, mode: dict, examples: int) -> None:
+    def tally_eval(self, mode: dict, examples: int) -> None:
+        """Add the forward FLOPs of ``examples`` examples through ``supernet(x, **mode)`` to ``eval_flops``."""
         self.eval_flops += self.flops.of(mode) * examples
 
     @property

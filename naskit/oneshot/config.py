@@ -20,7 +20,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
-from naskit.space import Arch
+from naskit.space import Arch, NB201Space
+
+GDAS_VARIANTS = ("gdas", "gdas_v1")  # NB201's forward_gdas (the reference), forward_gdas_v1
+CANDIDATE_SCORINGS = ("one_batch", "whole_split")  # NB201's and NATS-Bench's RSPS, naskit's variant
 
 
 @dataclass(frozen=True)
@@ -29,14 +32,24 @@ class OneShotConfig:
 
     Supernet (weights ``w``, on the training split):
         epochs, batch_size: passes over the training split, and its minibatch size.
-        w_lr, w_lr_min: SGD learning rate, annealed per step by a cosine to ``w_lr_min``.
+        w_lr, w_lr_min: SGD learning rate, annealed per epoch by a cosine towards ``w_lr_min``
+            (epoch e of T trains at ``w_lr_min + (w_lr - w_lr_min)(1 + cos(pi e / T)) / 2``, as
+            DARTS's and NB201's search scripts).
         w_momentum, w_weight_decay: Nesterov momentum and L2 weight decay.
         grad_clip: clip the weights' gradient to this L2 norm (``None``: no clipping).
         channels, cells_per_stage: the supernet's width and depth (``NetworkConfig``).
     Architecture (logits ``alpha`` of shape (6, 5), on the validation split; DARTS, GDAS):
         arch_lr, arch_betas, arch_weight_decay: Adam's settings.
     GDAS: tau_max, tau_min: Gumbel-softmax temperature, linear per epoch from max to min.
-    RSPS: num_candidates: random cells ranked by inherited accuracy after training.
+        gdas_variant: which entries of the Gumbel sample get a gradient (``naskit.oneshot.gdas``):
+            ``"gdas"`` (NB201's ``forward_gdas``, the reference) or ``"gdas_v1"``.
+    RSPS (``naskit.oneshot.rsps``): num_candidates: distinct random cells ranked after training.
+        candidate_scoring: how each candidate's inherited accuracy is measured: ``"one_batch"``
+            (NB201 and NATS-Bench: one validation batch each, BN in eval mode) or
+            ``"whole_split"`` (naskit's variant: the whole validation split in batches of
+            ``batch_size``, batch-statistics BN everywhere).
+        rank_batch_size: examples in each candidate's batch with ``"one_batch"`` (NB201's
+            ``test_batch_size``, 512).
     Run: threads (torch intra-op threads while searching, restored after; ``None`` keeps the
         current setting), device (``"cpu"``, ``"cuda"``, ``"mps"``), seed (every random choice).
     """
@@ -55,14 +68,22 @@ class OneShotConfig:
     cells_per_stage: int = 1
     tau_max: float = 10.0
     tau_min: float = 0.1
+    gdas_variant: str = "gdas"
     num_candidates: int = 100
+    candidate_scoring: str = "one_batch"
+    rank_batch_size: int = 512
     threads: int | None = 1
     device: str = "cpu"
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "channels", "cells_per_stage", "num_candidates"):
+        for name in ("epochs", "batch_size", "channels", "cells_per_stage", "num_candidates", "rank_batch_size"):
             _whole(name, getattr(self, name), minimum=1)
+        if self.num_candidates > len(NB201Space()):
+            raise ValueError(f"num_candidates must be at most {len(NB201Space()):,} (every cell of the space), "
+                             f"got {self.num_candidates!r}")
+        _choice("gdas_variant", self.gdas_variant, GDAS_VARIANTS)
+        _choice("candidate_scoring", self.candidate_scoring, CANDIDATE_SCORINGS)
         _whole("seed", self.seed, minimum=0)
         if self.threads is not None:
             _whole("threads", self.threads, minimum=1)
@@ -88,6 +109,11 @@ class OneShotConfig:
             raise ValueError(f"device must be 'cpu', 'cuda' or 'mps', got {self.device!r}") from exc
 
 
+def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
 def _whole(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
@@ -110,8 +136,9 @@ class EpochLog:
     train_loss: mean cross-entropy of the epoch's weight steps (training split).
     arch_loss: mean cross-entropy of its architecture steps (validation split); None for RSPS.
     valid_acc: inherited validation accuracy of ``arch``, the cell derived if the search
-        stopped here (single path, supernet weights, batch-statistics BN; see ``rank``).
-        RSPS derives only after its last epoch, so it is None before.
+        stopped here (single path, supernet weights, batch-statistics BN; ``common.accuracy``).
+        RSPS derives only after its last epoch, so it is None before; then it is the chosen
+        candidate's score, measured as ``candidate_scoring`` says (``rsps.rank``).
     supernet_valid_acc: validation accuracy of the supernet as it trains: the DARTS mixture,
         a fresh Gumbel sample (GDAS) or a fresh random path (RSPS) per validation batch.
     arch_weights: ``softmax(alpha)`` as a (6, 5) list, rows in ``EDGES`` order, columns in
@@ -145,7 +172,8 @@ class OneShotResult:
         config: the ``OneShotConfig`` it ran with.
         history: one ``EpochLog`` per epoch run.
         stopped_early: True when an early-stopping rule (DARTS+) ended the search.
-        ranking: RSPS: inherited validation accuracy of every candidate, by NB201 string.
+        ranking: RSPS: every candidate's score (``candidate_scoring``), by NB201 string, in the
+            order the candidates were drawn (``rsps.candidates``).
         wall_seconds, cpu_seconds: measured by ``naskit.cost.Stopwatch`` over the whole search.
         search_flops: FLOPs of the weight and architecture steps, ``3 x forward`` each (the
             usual rule: a backward pass costs about two forward passes).
@@ -154,7 +182,8 @@ class OneShotResult:
             (``FlopCounterMode``); the forward FLOPs per example of each path or mixture come
             from ``naskit.oneshot.common.PathFlops``, measured once per search.
         eval_wall_seconds, eval_cpu_seconds: the part of the seconds spent evaluating cells.
-        supernet: the trained ``SuperNet`` (not serialised), e.g. to ``rank`` more cells.
+        supernet: the trained ``SuperNet`` (not serialised), e.g. to ``rsps.rank`` more cells,
+            or to read another RSPS ranking off the search (``rsps.rsps_from``).
     """
 
     method: str

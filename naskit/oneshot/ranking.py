@@ -6,7 +6,10 @@ that checked found the correlation weak (Bender et al. 2018; Yu et al., ICLR 202
 the search phase of NAS"; Zela et al., ICLR 2020, NAS-Bench-1Shot1). naskit can check it for
 every cell, because the benchmark holds the truth: ``ranking_quality`` trains a supernet by
 uniform single paths (as RSPS does), and after chosen epochs ranks a fixed sample of cells by
-inherited validation accuracy and correlates that with the benchmark's test accuracy.
+inherited validation accuracy (``rsps.rank``, on the whole validation split unless told
+otherwise) and correlates that with the benchmark's test accuracy. A supernet that is
+already trained (``search_rsps(...).supernet``) ranks any cells with ``rsps.rank``, and
+more RSPS candidates with ``rsps.rsps_from``, without training again.
 
 Example:
     >>> from naskit import TabularBenchmark, load_dataset
@@ -34,7 +37,7 @@ from naskit.bench.table import TabularBenchmark
 from naskit.data import Dataset
 from naskit.estimate.correlate import correlate
 from naskit.oneshot.config import OneShotConfig
-from naskit.oneshot.rsps import search_rsps
+from naskit.oneshot.rsps import rank, search_rsps
 from naskit.space import Arch, parse
 
 
@@ -49,7 +52,7 @@ def sample_cells(bench: TabularBenchmark, n: int, seed: int = 0) -> list[str]:
 
 def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Arch] | int = 100,
                     checkpoints=(1, 2, 5, 10), config: OneShotConfig | None = None,
-                    truth: str = "test_acc") -> pd.DataFrame:
+                    truth: str = "test_acc", candidate_scoring: str = "one_batch") -> pd.DataFrame:
     """Kendall τ, Spearman ρ and top-10 % overlap of inherited vs benchmark accuracy, by epoch.
 
     Args:
@@ -59,6 +62,11 @@ def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Ar
         checkpoints: after which supernet epochs to rank; training runs to the largest.
         config: the supernet's ``OneShotConfig`` (``epochs`` is set from ``checkpoints``).
         truth: the benchmark column correlated against (``test_acc`` or ``valid_acc``).
+        candidate_scoring: how inherited accuracy is measured (``rsps.rank``). The default,
+            ``"one_batch"``, measures the ranking RSPS's reference protocol sees (one validation
+            batch per cell, eval-mode BN); ``"whole_split"`` scores every cell on the whole
+            validation split with batch-statistics BN (naskit's earlier study, which ranks
+            worse: the BN mode matters more than the number of examples).
 
     Returns:
         One row per checkpoint: ``epoch``, ``kendall``, ``spearman``, ``top10%``, ``n``, the
@@ -70,6 +78,7 @@ def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Ar
     if not checkpoints or checkpoints[0] < 1:
         raise ValueError(f"checkpoints must be epochs >= 1, got {checkpoints}")
     config = replace(config or OneShotConfig(), epochs=checkpoints[-1], num_candidates=1)
+    scoring = replace(config, candidate_scoring=candidate_scoring)  # checks the value
     if isinstance(cells, int):
         cells = sample_cells(bench, cells, seed=config.seed)
     archs = [parse(c) if isinstance(c, str) else c for c in cells]
@@ -87,7 +96,7 @@ def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Ar
             return
         t0 = time.perf_counter()
         flops_before = run.search_flops
-        inherited[epoch] = [run.valid_accuracy(lambda a=a: {"arch": a}) for a in archs]
+        inherited[epoch] = rank(run.supernet, archs, data, scoring)
         took = time.perf_counter() - t0
         ranking_seconds += took
         stats = correlate(inherited[epoch], true, top=(0.10,))
