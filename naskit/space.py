@@ -33,6 +33,14 @@ NUM_NODES = 4
 EDGES: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))
 NUM_EDGES = len(EDGES)
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
+# The 4 paths from the input (node 0) to the output (node 3), each as positions in EDGES, shortest
+# first: 0->3, 0->1->3, 0->2->3, 0->1->2->3. Used by the path encoding (White et al. 2021).
+PATHS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(EDGES.index((to, src)) for src, to in zip(nodes, nodes[1:]))
+    for hops in range(NUM_NODES - 1)
+    for middle in itertools.combinations(range(1, NUM_NODES - 1), hops)
+    for nodes in [(0, *middle, NUM_NODES - 1)]
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -213,6 +221,34 @@ class NB201Space:
         for edge, op in enumerate(arch.ops):
             onehot[edge, OPS.index(op)] = 1.0
         return onehot.reshape(-1)
+
+    def encode_paths(self, arch: Arch, max_length: int = len(PATHS[-1])) -> np.ndarray:
+        """BANANAS's path encoding (White, Neiswanger & Savani, AAAI 2021): float32, one binary
+        feature per op sequence of 1..``max_length`` ops, set when one of the cell's input->output
+        ``PATHS`` carries that sequence.
+
+        There are 5 + 25 + 125 = 155 features (``max_length=3``), or 30 when truncated to paths
+        of at most 2 ops (``max_length=2``, naszilla's default for NB201: the length-3 path is
+        dropped). Feature order follows naszilla's ``Cell201.get_path_indices``: paths of length 1,
+        then 2, then 3; within a length, ``sum(OPS.index(op_j) * 5**j)`` (first op least
+        significant), with naskit's ``OPS`` order. As in naszilla, ``none`` counts as an op: a path
+        through a ``none`` edge still sets its feature.
+
+        Example:
+            >>> space = NB201Space()
+            >>> arch = space.parse("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")
+            >>> [int(i) for i in np.flatnonzero(space.encode_paths(arch))]  # skip alone; none+none twice; none x3
+            [1, 5, 30]
+        """
+        if max_length not in range(1, len(PATHS[-1]) + 1):
+            raise ValueError(f"max_length must be 1, 2 or 3 (a path has 1 to 3 edges), got {max_length!r}")
+        offsets = np.cumsum([0] + [len(OPS) ** n for n in range(1, max_length + 1)])
+        features = np.zeros(offsets[-1], dtype=np.float32)
+        for path in PATHS:
+            if len(path) <= max_length:
+                index = sum(_OP_INDEX[arch.ops[edge]] * len(OPS) ** j for j, edge in enumerate(path))
+                features[offsets[len(path) - 1] + index] = 1.0
+        return features
 
     def encode_many(self, archs) -> np.ndarray:
         """Stack of ``encode`` for many cells: shape ``(n, 30)``."""

@@ -1,6 +1,7 @@
 """Tests for the search strategies: one conformance suite run against every strategy, then each
 algorithm's own published behaviour (Real et al. 2019 Alg. 1; White et al. 2021; Williams 1992;
-White et al. 2021 BANANAS; Jamieson & Talwalkar 2016; Li et al. 2018 Table 1).
+White et al. 2021 BANANAS; Jamieson & Talwalkar 2016; Li et al. 2018 Table 1). The rules pinned
+against each method's reference code are in test_strategy_references.py.
 
 A tiny driver plays the search loop (ask -> evaluate -> tell, optionally with several asks in
 flight) on a synthetic, deterministic objective: each edge's op adds a fixed gain (structure a
@@ -22,6 +23,7 @@ from scipy.stats import spearmanr
 
 from naskit.space import OPS, Arch, NB201Space
 from naskit.strategies import (
+    BANANAS,
     REINFORCE,
     STRATEGIES,
     Hyperband,
@@ -38,7 +40,8 @@ from naskit.strategies import (
     make_strategy,
     strategy_options,
 )
-from naskit.strategies.bananas import MLPEnsemble, RandomReLUEnsemble
+from naskit.strategies.mlp_ensemble import MLPEnsemble
+from naskit.strategies.predictor_guided import RandomReLUEnsemble, SklearnMLPEnsemble
 
 SPACE = NB201Space()
 MAX_FIDELITY = 8
@@ -97,7 +100,7 @@ def floats_in(obj):
     elif isinstance(obj, (list, tuple, deque, set)):
         for item in obj:
             yield from floats_in(item)
-    elif isinstance(obj, (Strategy, RandomReLUEnsemble, MLPEnsemble)):
+    elif isinstance(obj, (Strategy, RandomReLUEnsemble, SklearnMLPEnsemble, MLPEnsemble)):
         yield from floats_in(vars(obj))
 
 
@@ -107,7 +110,7 @@ def told_scores(strategy: Strategy) -> list[tuple[Arch, float]]:
         return list(strategy.population)
     if isinstance(strategy, LocalSearch):
         return list(strategy.scores.items())
-    if isinstance(strategy, PredictorGuided):
+    if isinstance(strategy, (PredictorGuided, BANANAS)):
         return list(strategy.history)
     if isinstance(strategy, SuccessiveHalving):
         return [pair for rung in strategy.rungs for pair in rung["results"].items()]
@@ -182,7 +185,7 @@ def test_failed_results_are_tolerated_and_never_best(name):
         assert not fails(best_arch)
 
 
-@pytest.mark.parametrize("name", ["evolution", "local", "bananas"])
+@pytest.mark.parametrize("name", ["evolution", "local", "bananas", "predictor_guided"])
 def test_guided_strategies_make_progress(name):
     # The top 1% of cells: random search with 150 evaluations misses it about 1 time in 5.
     top_percent = np.quantile(ACC, 0.99)
@@ -207,7 +210,8 @@ def test_proposals_do_not_depend_on_python_hash_seed():
 
 
 @pytest.mark.parametrize("module", ["__init__", "random_search", "evolution", "local_search", "reinforce",
-                                    "bananas", "halving", "hyperband"])
+                                    "bananas", "predictor_guided", "mlp_ensemble", "mutations", "halving",
+                                    "hyperband"])
 def test_docstring_examples_run(module):
     name = "naskit.strategies" if module == "__init__" else f"naskit.strategies.{module}"
     result = doctest.testmod(importlib.import_module(name))
@@ -271,8 +275,9 @@ def matches(arch: Arch) -> float:
     return float(sum(a == b for a, b in zip(arch.ops, TARGET.ops)))
 
 
-def test_local_search_climbs_to_the_optimum_then_restarts():
-    strategy, climb_cells, moves = LocalSearch(seed=0), [], []
+@pytest.mark.parametrize("initial", [1, 10])
+def test_local_search_climbs_to_the_optimum_then_restarts(initial):
+    strategy, climb_cells, moves = LocalSearch(seed=0, initial=initial), [], []
     while strategy.climbs < 2:
         before = strategy.center
         proposal = strategy.ask()
@@ -292,7 +297,7 @@ def test_local_search_climbs_to_the_optimum_then_restarts():
 
 
 def test_local_search_moves_on_first_improvement():
-    strategy = LocalSearch(seed=0)
+    strategy = LocalSearch(seed=0, initial=1)
     start = strategy.ask()
     strategy.tell(start, Result(start.arch, None, 0.5))
     worse = strategy.ask()
@@ -304,7 +309,7 @@ def test_local_search_moves_on_first_improvement():
 
 
 def test_local_search_leaves_a_failed_start():
-    strategy = LocalSearch(seed=0)
+    strategy = LocalSearch(seed=0, initial=1)
     start = strategy.ask()
     strategy.tell(start, Result(start.arch, None, float("nan"), status="failed"))
     neighbour = strategy.ask()
@@ -314,7 +319,7 @@ def test_local_search_leaves_a_failed_start():
 
 
 def test_local_search_waits_for_the_last_neighbours_then_restarts():
-    strategy = LocalSearch(seed=0)
+    strategy = LocalSearch(seed=0, initial=1)
     proposals = [strategy.ask() for _ in range(25)]  # the start and its 24 neighbours, all pending
     assert strategy.ask() is None                     # a pending neighbour may still improve
     for p in proposals:
@@ -323,8 +328,8 @@ def test_local_search_waits_for_the_last_neighbours_then_restarts():
     assert strategy.climbs == 2 and restart.arch not in {p.arch for p in proposals}
 
 
-def test_local_search_reuses_a_known_score_instead_of_reevaluating():
-    strategy = LocalSearch(seed=0)
+def test_local_search_with_reuse_known_reuses_a_known_score_instead_of_reevaluating():
+    strategy = LocalSearch(seed=0, initial=1, reuse_known=True)
     start = strategy.ask()
     known = SPACE.neighbors(start.arch)[5]
     strategy.tell(Proposal(known), Result(known, None, 0.9))  # e.g. replayed from an earlier run
@@ -362,7 +367,7 @@ def test_reinforce_pushes_probability_away_from_a_failed_cell():
     assert np.all(strategy.probabilities()[:, -1] < before)  # reward 0 < baseline: its ops lose
 
 
-# --- BANANAS-style predictor-guided search -----------------------------------------------------
+# --- predictor-guided search (BANANAS's loop, cheap ingredients) ---------------------------------
 def test_predictor_ensemble_ranks_unseen_cells():
     strategy, rng = PredictorGuided(seed=0), np.random.default_rng(0)
     train, held_out = rng.choice(len(SPACE), size=(2, 200), replace=False)
@@ -475,8 +480,13 @@ def test_make_strategy_rejects_an_unknown_option_listing_the_allowed_ones():
 
 @pytest.mark.parametrize("name, options, message", [
     ("evolution", {"sample_size": 11}, "sample_size"),
-    ("bananas", {"acquisition": "ei"}, "acquisition 'ei'.*its, ucb"),
-    ("bananas", {"predictor": "gp"}, "predictor 'gp'"),
+    ("evolution", {"mutation": "per_edge"}, "mutation 'per_edge'.*node_then_edge, uniform_edge"),
+    ("local", {"initial": 0}, "initial must be"),
+    ("bananas", {"k": 0}, "k must be"),
+    ("bananas", {"max_path_length": 4}, "max_path_length must be 1, 2 or 3"),
+    ("bananas", {"acquisition": "ei"}, "no option 'acquisition'.*initial, k, candidates, max_path_length"),
+    ("predictor_guided", {"acquisition": "ei"}, "acquisition 'ei'.*its, ucb"),
+    ("predictor_guided", {"predictor": "gp"}, "predictor 'gp'"),
     ("reinforce", {"baseline_decay": 1.0}, "baseline_decay"),
     ("sh", {"eta": 1}, "eta"),
     ("sh", {"min_fidelity": 4, "max_fidelity": 2}, "max_fidelity"),

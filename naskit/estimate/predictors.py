@@ -38,9 +38,9 @@ class _Ensemble:
     """Mean prediction of one of the BANANAS-style ensembles in ``naskit.strategies.bananas``."""
 
     def __init__(self, kind: str, seed: int, size: int = 5):
-        from naskit.strategies.bananas import _make_ensemble
+        from naskit.strategies.predictor_guided import make_ensemble
 
-        self.ensemble = _make_ensemble(kind, size, np.random.default_rng(seed))
+        self.ensemble = make_ensemble(kind, size, np.random.default_rng(seed))
 
     def fit(self, x, y):
         self.mean, self.scale = float(np.mean(y)), float(np.std(y)) or 1.0

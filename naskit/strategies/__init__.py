@@ -11,12 +11,13 @@ from __future__ import annotations
 import inspect
 
 from naskit.space import NB201Space
-from naskit.strategies.bananas import PredictorGuided
+from naskit.strategies.bananas import BANANAS
 from naskit.strategies.base import Proposal, Result, Strategy
 from naskit.strategies.evolution import RegularizedEvolution
 from naskit.strategies.halving import SuccessiveHalving, halving_schedule
 from naskit.strategies.hyperband import Hyperband, hyperband_brackets
 from naskit.strategies.local_search import LocalSearch
+from naskit.strategies.predictor_guided import PredictorGuided
 from naskit.strategies.random_search import RandomSearch
 from naskit.strategies.reinforce import REINFORCE
 
@@ -25,7 +26,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "evolution": RegularizedEvolution,
     "local": LocalSearch,
     "reinforce": REINFORCE,
-    "bananas": PredictorGuided,
+    "bananas": BANANAS,
+    "predictor_guided": PredictorGuided,
     "sh": SuccessiveHalving,
     "hyperband": Hyperband,
 }
@@ -61,6 +63,7 @@ def _lookup(name: str) -> type[Strategy]:
 
 
 __all__ = [
+    "BANANAS",
     "REINFORCE",
     "STRATEGIES",
     "Hyperband",

@@ -1,198 +1,156 @@
-"""Predictor-guided search in the style of BANANAS.
+"""BANANAS: Bayesian optimization with a neural predictor (White, Neiswanger & Savani, AAAI 2021).
 
-White, Neiswanger & Savani (AAAI 2021), "BANANAS: Bayesian Optimization with Neural
-Architectures for Neural Architecture Search", Algorithm 1: after a few random cells, each
-step (1) fits an ensemble of neural predictors to every (cell, accuracy) seen so far,
-(2) generates candidates by mutating the best cells seen so far, and (3) evaluates the
-candidate that maximizes an acquisition function of the ensemble's mean and spread
-(independent Thompson sampling, "its", in the paper). We encode cells one-hot per edge
-(``NB201Space.encode``) rather than by paths.
+Algorithm 1 of the paper, with the defaults of its reference code (naszilla/naszilla,
+``naszilla/nas_algorithms.py``, function ``bananas``, run on NAS-Bench-201):
+
+1. evaluate ``initial`` = 10 distinct random cells;
+2. train an ensemble of 5 neural networks (``MLPEnsemble``: 10 x 20 ReLU layers, mean absolute
+   error, Adam at 0.01, 150 epochs) to predict each evaluated cell's validation error (in
+   percent, naszilla's ``val_loss``) from its path encoding (``NB201Space.encode_paths``,
+   truncated to paths of at most 2 ops: naszilla's default ``trunc_path`` with cutoff 30);
+3. make candidates by mutating the best cells (``get_candidates`` in ``nas_benchmarks.py``):
+   100 tries from the best cell, each edge changed with probability 1/4
+   (``mutations.mutate_each_edge``), keeping the new ones; while fewer than 100 are new, the
+   next best cell (up to the 5th) gets 100 tries too;
+4. score the candidates by independent Thompson sampling (``acquisition_functions.py``,
+   ``its``): one draw per candidate from a normal with the ensemble's mean and standard
+   deviation; evaluate the ``k`` = 10 lowest draws (lowest predicted error), then go to 2.
+
+With 150 evaluations that is 10 random cells and 14 fits of 10 proposals each.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import threadpool_limits
 
-from naskit.space import NUM_EDGES, OPS, Arch, NB201Space
+from naskit.space import Arch, NB201Space
 from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.strategies.mlp_ensemble import MLPEnsemble
+from naskit.strategies.mutations import mutate_each_edge
 from naskit.strategies.random_search import sample_new
 
-ACQUISITIONS = ("its", "ucb")
-PREDICTORS = ("random_mlp", "mlp")
-_PARENTS = 10            # candidates mutate the 10 best cells seen so far
-_RANDOM_SHARE = 0.1      # ... and 10% of them are fresh random cells, to keep exploring
-_HIDDEN = 64             # hidden units of each predictor
-_RIDGE = 1.0             # L2 penalty of the random_mlp output layer (targets are standardized)
+_PARENTS = 5  # naszilla: num_arches_to_mutate (1) x patience_factor (5) best cells may be mutated
 
 
-class PredictorGuided(Strategy):
-    """Model-based search: an ensemble of predictors picks which cell to evaluate next.
+class BANANAS(Strategy):
+    """BANANAS as naszilla runs it on NAS-Bench-201: batches of ``k`` cells chosen by a neural ensemble.
 
     Args:
         space: the search space (a fresh ``NB201Space`` by default).
-        seed: seeds ``self.rng`` (random cells, mutations) and ``self.np_rng`` (predictors, ITS).
-        initial: how many random cells to evaluate before the predictors take over.
-        candidates: how many candidate cells each step scores with the ensemble.
-        ensemble: how many predictors; their disagreement is the uncertainty.
-        acquisition: ``"its"`` draws one sample per candidate from N(mean, std) and takes the
-            largest (independent Thompson sampling); ``"ucb"`` takes mean + ucb_beta * std.
-        ucb_beta: the exploration weight of ``"ucb"``.
-        predictor: ``"random_mlp"`` (default) is a one-hidden-layer ReLU net whose hidden layer
-            is random and fixed and whose output layer is fit by ridge regression in closed
-            form: each fit takes well under a millisecond. ``"mlp"`` trains scikit-learn's
-            ``MLPRegressor`` (L-BFGS), like BANANAS's fully trained nets: better fits, tens of
-            milliseconds per member per step.
+        seed: seeds ``self.rng``, the one source of randomness: random cells, mutations, and a
+            fresh numpy seed per fit for the networks' weights, batch order and the Thompson draws.
+        initial: how many distinct random cells come before the first fit (naszilla: 10).
+        k: how many cells each fit proposes (naszilla: 10).
+        candidates: how many new cells each fit tries to generate and score (naszilla: 100).
+        max_path_length: 2 (default) encodes the 30 paths of 1 or 2 ops, as naszilla's default
+            truncated path encoding; 3 uses all 155 paths (the paper's untruncated encoding).
 
-    A failed evaluation is fit as the worst score seen so far (it cannot be fit as -inf), is
-    never a parent, and, like every evaluated or pending cell, is never proposed again.
-    The predictors are refit lazily, at the first ``ask`` after new results.
+    Validation errors are ``100 * (1 - score)``: the percentage that naszilla's ``val_loss``
+    holds when the score is an accuracy. A failed evaluation is fit as the worst error seen
+    (it cannot be fit as infinite) and is never a parent. No cell is proposed twice.
+
+    With parallel workers, a fit waits for every result of the batch before it (``ask``
+    returns ``None`` meanwhile), as in naszilla's loop: a batch's ``k`` proposals are known
+    at once, so ``k`` workers evaluate them together.
 
     Example:
-        >>> strategy = PredictorGuided(seed=0, initial=10, acquisition="its")
-        >>> proposal = strategy.ask()  # random for the first 10 asks
+        >>> strategy = BANANAS(seed=0)
+        >>> proposal = strategy.ask()  # random for the first 10 asks, then 10 per fit
+        >>> len(strategy.space.encode_paths(proposal.arch, strategy.max_path_length))
+        30
     """
 
     name = "bananas"
 
     def __init__(self, space: NB201Space | None = None, seed: int = 0, *, initial: int = 10,
-                 candidates: int = 100, ensemble: int = 5, acquisition: str = "its",
-                 ucb_beta: float = 1.0, predictor: str = "random_mlp"):
+                 k: int = 10, candidates: int = 100, max_path_length: int = 2):
         super().__init__(space, seed)
-        if acquisition not in ACQUISITIONS:
-            raise ValueError(f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
-        if predictor not in PREDICTORS:
-            raise ValueError(f"unknown predictor {predictor!r}; allowed: {', '.join(PREDICTORS)}")
-        for arg, value, low in (("initial", initial, 1), ("candidates", candidates, 1), ("ensemble", ensemble, 2)):
-            if value < low:
-                raise ValueError(f"{arg} must be at least {low}, got {value}")
-        self.initial, self.candidates, self.ensemble = initial, candidates, ensemble
-        self.acquisition, self.ucb_beta, self.predictor = acquisition, ucb_beta, predictor
-        self.np_rng = np.random.default_rng(seed)
+        for arg, value, low in (("initial", initial, 1), ("k", k, 1), ("candidates", candidates, 1)):
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"{arg} must be an int of at least {low}, got {value!r}")
+        if max_path_length not in (1, 2, 3):
+            raise ValueError(f"max_path_length must be 1, 2 or 3 (a path has 1 to 3 edges), got {max_path_length!r}")
+        self.initial, self.k, self.candidates, self.max_path_length = initial, k, candidates, max_path_length
         self.history: list[tuple[Arch, float]] = []  # (cell, score) in tell order; failures at -inf
+        self.ensemble: MLPEnsemble | None = None     # the latest fit
+        self.fits = 0
+        self._queried: set[Arch] = set()  # every cell proposed or told: never proposed again
         self._pending: list[Arch] = []
-        self._asked = 0
-        # drawn once, so that a refit depends on the data alone, never on when it ran
-        self.predictors = _make_ensemble(predictor, ensemble, self.np_rng)
-        self._x: list[np.ndarray] = []  # encodings of history's cells, shape (30,) each
-        self._fitted_on = 0  # len(history) when the ensemble was last fit
-        self._y_mean, self._y_std = 0.0, 1.0
-        self._blas: ThreadpoolController | None = None  # made on first use; see _one_blas_thread
+        self._batch: list[Arch] = []     # the latest fit's proposals not yet asked, best first
 
-    def ask(self) -> Proposal:
-        self._asked += 1
-        seen = {arch for arch, _ in self.history} | set(self._pending)
-        ok = [score for _, score in self.history if score > float("-inf")]
-        if self._asked <= self.initial or len(ok) < 2:
-            return self._propose(sample_new(self.space, self.rng, seen))
-        pool = self._candidate_pool(seen)
-        if not pool:
-            return self._propose(sample_new(self.space, self.rng, seen))
-        mean, std = self.predict(pool)
-        if self.acquisition == "its":
-            value = self.np_rng.normal(mean, std)
-        else:
-            value = mean + self.ucb_beta * std
-        return self._propose(pool[int(np.argmax(value))])
+    def ask(self) -> Proposal | None:
+        if not self._batch:
+            if len(self._queried) < self.initial:  # Alg. 1 begins with random cells
+                return self._propose(sample_new(self.space, self.rng, self._queried))
+            if self._pending:
+                return None  # the next fit learns from the whole batch before it
+            if not any(score > float("-inf") for _, score in self.history):
+                return self._propose(sample_new(self.space, self.rng, self._queried))  # nothing to learn from
+            self._batch = self._next_batch() or [sample_new(self.space, self.rng, self._queried)]
+        return self._propose(self._batch.pop(0))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         if proposal.arch in self._pending:
             self._pending.remove(proposal.arch)
+        self._queried.add(proposal.arch)
         self.history.append((proposal.arch, result.score))
-        self._x.append(self.space.encode(proposal.arch))
+
+    def errors(self) -> np.ndarray:
+        """What the ensemble learns, per history entry: validation error in percent; failures at the worst."""
+        scores = np.array([score for _, score in self.history])
+        errors = 100.0 * (1.0 - scores)
+        finite = np.isfinite(errors)
+        errors[~finite] = errors[finite].max()
+        return errors
+
+    def fit(self) -> MLPEnsemble:
+        """Train a fresh ensemble on every result so far (a new one each time); kept as ``self.ensemble``."""
+        x = np.stack([self.space.encode_paths(arch, self.max_path_length) for arch, _ in self.history])
+        self.ensemble = MLPEnsemble(x.shape[1], np.random.default_rng(self.rng.getrandbits(64)))
+        with threadpool_limits(limits=1, user_api="blas"):  # matrices this small only lose from threads
+            self.ensemble.fit(x, self.errors())
+        self.fits += 1
+        return self.ensemble
 
     def predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
-        """Ensemble mean and standard deviation of the predicted score, each of shape ``(len(archs),)``."""
-        if not any(score > float("-inf") for _, score in self.history):
-            raise ValueError("the predictors need at least one successful result; tell() some first")
-        with self._one_blas_thread():
-            if self._fitted_on != len(self.history):
-                self._fit()
-            preds = self.predictors.predict(self.space.encode_many(archs))  # (ensemble, n)
-        return self._y_mean + self._y_std * preds.mean(0), self._y_std * preds.std(0)
+        """The latest ensemble's mean and standard deviation of the validation error (%), each ``(len(archs),)``."""
+        if self.ensemble is None:
+            raise ValueError("no ensemble has been fit yet; tell() some results and call fit() first")
+        x = np.stack([self.space.encode_paths(arch, self.max_path_length) for arch in archs])
+        with threadpool_limits(limits=1, user_api="blas"):
+            predictions = self.ensemble.predict(x)  # (members, n)
+        return predictions.mean(axis=0), predictions.std(axis=0)
 
-    def _one_blas_thread(self):
-        """Matrices this small only lose from BLAS threads, badly so when evaluators busy the cores."""
-        if self._blas is None:
-            self._blas = ThreadpoolController()
-        return self._blas.limit(limits=1, user_api="blas")
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_blas": None}  # a handle on loaded C libraries, not search state
-
-    def _fit(self) -> None:
-        y = np.array([score for _, score in self.history])
-        finite = np.isfinite(y)
-        y[~finite] = y[finite].min()  # a failure is fit as the worst outcome seen
-        self._y_mean, self._y_std = y.mean(), y.std() + 1e-8
-        y = (y - self._y_mean) / self._y_std
-        self.predictors.fit(np.stack(self._x), y)
-        self._fitted_on = len(self.history)
-
-    def _candidate_pool(self, seen: set[Arch]) -> list[Arch]:
-        """Mutations of the best cells seen so far plus some random cells, all never evaluated."""
+    def candidate_pool(self) -> list[Arch]:
+        """New cells made by mutating the best ones (naszilla's ``get_candidates``, "mutation")."""
         ranked = sorted((pair for pair in self.history if pair[1] > float("-inf")), key=lambda p: -p[1])
-        parents = [arch for arch, _ in ranked[:_PARENTS]]
-        n_random = round(_RANDOM_SHARE * self.candidates)
-        pool = [self.space.mutate(parents[k % len(parents)], self.rng) for k in range(self.candidates - n_random)]
-        pool += [self.space.sample(self.rng) for _ in range(n_random)]
-        return [arch for arch in dict.fromkeys(pool) if arch not in seen]  # dedup, keep order
+        seen, pool = set(self._queried), []
+        for parent, _ in ranked[:_PARENTS]:
+            if len(pool) >= self.candidates:
+                break
+            for _ in range(self.candidates):
+                child = mutate_each_edge(parent, self.rng)
+                if child not in seen:
+                    seen.add(child)
+                    pool.append(child)
+        return pool
+
+    def _next_batch(self) -> list[Arch]:
+        """One turn of Alg. 1's loop: fit, make candidates, keep the ``k`` best by independent Thompson sampling."""
+        self.fit()
+        pool = self.candidate_pool()
+        if not pool:
+            return []
+        mean, std = self.predict(pool)
+        draws = self.ensemble.rng.normal(mean, std)  # one independent draw per candidate
+        return [pool[i] for i in np.argsort(draws, kind="stable")[: self.k]]  # lowest predicted error first
 
     def _propose(self, arch: Arch) -> Proposal:
+        self._queried.add(arch)
         self._pending.append(arch)
         return Proposal(arch)
 
     def settings(self) -> dict:
-        return {**super().settings(), "initial": self.initial, "candidates": self.candidates,
-                "ensemble": self.ensemble, "acquisition": self.acquisition, "ucb_beta": self.ucb_beta,
-                "predictor": self.predictor}
-
-
-def _make_ensemble(kind: str, size: int, rng: np.random.Generator):
-    return RandomReLUEnsemble(size, rng) if kind == "random_mlp" else MLPEnsemble(size, rng)
-
-
-class RandomReLUEnsemble:
-    """``size`` one-hidden-layer ReLU nets; the hidden layers are random and fixed, and only the
-    output layers are fit, by ridge regression in closed form (a random-features model)."""
-
-    def __init__(self, size: int, rng: np.random.Generator, inputs: int = NUM_EDGES * len(OPS)):
-        self.w_in = rng.normal(size=(size, inputs, _HIDDEN))  # (members, 30, hidden)
-        self.b_in = rng.normal(size=(size, 1, _HIDDEN))
-        self.w_out = np.zeros((size, _HIDDEN + 1))
-
-    def _features(self, x: np.ndarray) -> np.ndarray:
-        """ReLU features plus a constant: ``x`` (n, 30) -> (members, n, hidden + 1)."""
-        h = np.maximum(x @ self.w_in + self.b_in, 0.0)
-        return np.concatenate([h, np.ones(h.shape[:2] + (1,))], axis=2)
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> None:
-        h = self._features(x)
-        gram = h.transpose(0, 2, 1) @ h + _RIDGE * np.eye(h.shape[2])  # (members, hidden+1, hidden+1)
-        self.w_out = np.linalg.solve(gram, (h.transpose(0, 2, 1) @ y)[..., None])[..., 0]
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Predictions of every member: shape (members, n)."""
-        return (self._features(x) @ self.w_out[..., None])[..., 0]
-
-
-class MLPEnsemble:
-    """``size`` scikit-learn ``MLPRegressor``s trained by L-BFGS from different initial weights."""
-
-    def __init__(self, size: int, rng: np.random.Generator):
-        self.seeds = [int(s) for s in rng.integers(2**31, size=size)]
-        self.models: list = []
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> None:
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.neural_network import MLPRegressor
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.models = [MLPRegressor(hidden_layer_sizes=(_HIDDEN,), solver="lbfgs", max_iter=200,
-                                        random_state=seed).fit(x, y) for seed in self.seeds]
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.stack([model.predict(x) for model in self.models])
+        return {**super().settings(), "initial": self.initial, "k": self.k, "candidates": self.candidates,
+                "max_path_length": self.max_path_length}

@@ -3,7 +3,9 @@
 A tournament picks a parent, the child is a one-edge mutation of it, and the *oldest* member
 dies, not the worst. Aging regularizes: a cell survives only if its descendants keep winning,
 so one lucky (noisy) evaluation cannot dominate forever. NAS-Bench-201 ran it with population
-10 and sample (tournament) size 3.
+10 and sample (tournament) size 3, and with its own mutation rule, ``mutate_topology_func``
+(D-X-Y/AutoDL-Projects, ``exps/NAS-Bench-201-algos/R_EA.py``): a node, then an edge into it,
+then a different op (``mutations.mutate_node_then_edge``), which is naskit's default too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from collections import deque
 
 from naskit.space import Arch, NB201Space
 from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.strategies.mutations import mutate_node_then_edge
+
+MUTATIONS = ("node_then_edge", "uniform_edge")
 
 
 class RegularizedEvolution(Strategy):
@@ -22,6 +27,11 @@ class RegularizedEvolution(Strategy):
         seed: seeds the strategy's own ``random.Random``.
         population_size: P, how many of the most recent results stay alive.
         sample_size: S, the tournament size (sampled with replacement, as in Alg. 1).
+        mutation: ``"node_then_edge"`` (default) is NB201's rule: a node uniformly among 1..3, an
+            edge into it uniformly, a different op; so the edge 0->1 changes with probability 1/3,
+            each edge into node 2 with 1/6 and each into node 3 with 1/9. ``"uniform_edge"``
+            picks the edge uniformly among the 6 (``NB201Space.mutate``, probability 1/6 each),
+            which changes the edges into node 3, 3 of the 6, half the time instead of a third.
 
     ``population`` holds ``(arch, score)`` pairs, oldest first; a failed evaluation enters with
     score -inf, so it loses every tournament it could lose and ages out like any other member.
@@ -39,14 +49,17 @@ class RegularizedEvolution(Strategy):
     name = "evolution"
 
     def __init__(self, space: NB201Space | None = None, seed: int = 0, *,
-                 population_size: int = 10, sample_size: int = 3):
+                 population_size: int = 10, sample_size: int = 3, mutation: str = "node_then_edge"):
         super().__init__(space, seed)
+        if mutation not in MUTATIONS:
+            raise ValueError(f"unknown mutation {mutation!r}; allowed: {', '.join(MUTATIONS)}")
         if population_size < 1:
             raise ValueError(f"population_size must be at least 1, got {population_size}")
         if not 1 <= sample_size <= population_size:
             raise ValueError(f"sample_size must be in 1..population_size={population_size}, got {sample_size}")
         self.population_size = population_size
         self.sample_size = sample_size
+        self.mutation = mutation
         self.population: deque[tuple[Arch, float]] = deque()
         self.random_asked = 0
 
@@ -60,6 +73,8 @@ class RegularizedEvolution(Strategy):
         sample = [members[self.rng.randrange(len(members))] for _ in range(self.sample_size)]
         parent = max(sample, key=lambda member: member[1])  # first of equals wins; -inf never beats a real score
         # Line 16: the child differs from its parent on one edge.
+        if self.mutation == "node_then_edge":
+            return Proposal(mutate_node_then_edge(parent[0], self.rng))
         return Proposal(self.space.mutate(parent[0], self.rng))
 
     def tell(self, proposal: Proposal, result: Result) -> None:
@@ -69,4 +84,5 @@ class RegularizedEvolution(Strategy):
             self.population.popleft()
 
     def settings(self) -> dict:
-        return {**super().settings(), "population_size": self.population_size, "sample_size": self.sample_size}
+        return {**super().settings(), "population_size": self.population_size, "sample_size": self.sample_size,
+                "mutation": self.mutation}
