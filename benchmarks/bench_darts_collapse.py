@@ -20,8 +20,8 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
+from naskit.core.space import OPS
 from naskit.oneshot import METHODS, OneShotConfig
-from naskit.space import OPS
 
 SKIP = OPS.index("skip_connect")
 
@@ -30,7 +30,7 @@ def dataset(n_train: int | None):
     """MNIST-1D as the lessons use it (3,000 training examples), or a generated set with more."""
     if n_train is None:
         return naskit.load_dataset("mnist1d")
-    from naskit.data import MNIST1DArgs
+    from naskit.core.configs import MNIST1DArgs
 
     return naskit.load_dataset(MNIST1DArgs(n_train=n_train, n_valid=2000, n_test=1000))
 

@@ -26,10 +26,11 @@ import pandas as pd
 import naskit
 from naskit.bench.datasheet import seed_study
 from naskit.estimate.report import PROXY_NAMES, estimator_report, heldout_vote
-from naskit.estimate.whole_space import CachedProxyEvaluator, compute_space, load_space_proxies, space_scores
-from naskit.evaluators import TabularEvaluator
-from naskit.experiment import anytime, experiment, final_table
-from naskit.search import Budget
+from naskit.estimate.whole_space import compute_space, load_space_proxies, space_scores
+from naskit.evaluators.proxy import CachedProxyEvaluator
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.runs.budget import Budget
+from naskit.runs.experiment import anytime, experiment, final_table
 
 
 def correlation_table(bench, proxies) -> pd.DataFrame:

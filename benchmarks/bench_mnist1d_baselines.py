@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 import naskit
-from naskit.train import TrainConfig
+from naskit.core.configs import TrainConfig
 
 PUBLISHED = {"logistic": 0.32, "mlp": 0.68, "cnn": 0.94}
 

@@ -23,10 +23,10 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
-from naskit.evaluators import TabularEvaluator
-from naskit.experiment import experiment, final_table
+from naskit.evaluators.tabular import TabularEvaluator
 from naskit.oneshot import METHODS, OneShotConfig
-from naskit.search import Budget
+from naskit.runs.budget import Budget
+from naskit.runs.experiment import experiment, final_table
 
 
 def one_search(name: str, config: OneShotConfig) -> dict:

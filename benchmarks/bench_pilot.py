@@ -18,9 +18,7 @@ import numpy as np
 from naskit.bench.pilot import Candidate, pilot_classes, pilot_stats, read_pilot, run_pilot
 from naskit.bench.protocol import class_representatives
 from naskit.bench.store import load_benchmark
-from naskit.data import MNIST1DArgs
-from naskit.network import NetworkConfig
-from naskit.train import TrainConfig
+from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
 
 FOLDER = Path(__file__).resolve().parent.parent / "data" / "pilot_v2"
 

@@ -19,10 +19,10 @@ import argparse
 import time
 
 import naskit
-from naskit.evaluators import TabularEvaluator
-from naskit.experiment import experiment, final_table
-from naskit.search import Budget
-from naskit.strategies.base import Result
+from naskit.core.types import Result
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.runs.budget import Budget
+from naskit.runs.experiment import experiment, final_table
 
 WHY = ["random", "evolution", "local"]
 

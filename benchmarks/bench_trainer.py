@@ -4,7 +4,7 @@ The reference is how a tutorial trains a small network: a ``DataLoader`` over a
 ``TensorDataset`` (batch 128, shuffled), the same optimizer, schedule and epochs, PyTorch's
 default thread count, one network after another, evaluation through a ``DataLoader`` too.
 naskit's sides run one worker process per core, each with one thread: ``naskit.train`` (one
-network per job) and ``naskit.stacked.train_seeds`` (all seeds of a cell in one job, as the
+network per job) and ``naskit.trainer.stacked.train_seeds`` (all seeds of a cell in one job, as the
 benchmark builds them). Every side trains the same cells with the same seeds.
 
     python benchmarks/bench_trainer.py --archs 12 --seeds 3 --epochs 8
@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 import naskit
+from naskit.core.configs import TrainConfig
 from naskit.data import load_dataset
-from naskit.train import TrainConfig
 
 
 def reference_train(arch, data, config: TrainConfig, seed: int) -> float:
@@ -62,7 +62,7 @@ def reference_train(arch, data, config: TrainConfig, seed: int) -> float:
 def _warm_up(seconds: float = 1.0) -> None:
     """Start-up work of a worker, done before the clock starts (the reference runs in this
     already warm process): imports, the dataset, the FLOP counter's first use."""
-    import naskit.cost
+    import naskit.cost.flops
 
     naskit.train("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|",
                  load_dataset("mnist1d").subset(128), epochs=1)
@@ -77,7 +77,7 @@ def _naskit_worker(args):
 
 
 def _stacked_worker(args):
-    from naskit.stacked import train_seeds
+    from naskit.trainer.stacked import train_seeds
 
     arch, epochs, seeds = args
     torch.set_num_threads(1)

@@ -14,8 +14,8 @@ import time
 import torch
 
 import naskit
-from naskit import repro
-from naskit.cost import forward_flops
+from naskit.cost.flops import forward_flops
+from naskit.runtime import manifest as repro
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import torch
 
 import naskit
-from naskit import plots
+from naskit.viz import plots
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 

@@ -30,9 +30,10 @@ from search_helpers import synthetic_bench  # noqa: E402
 
 from naskit.bench.build import build, read_runs  # noqa: E402
 from naskit.bench.protocol import plan  # noqa: E402
-from naskit.evaluators import TabularEvaluator  # noqa: E402
-from naskit.ledger import Ledger  # noqa: E402
-from naskit.search import Budget, search  # noqa: E402
+from naskit.evaluators.tabular import TabularEvaluator  # noqa: E402
+from naskit.runs.budget import Budget  # noqa: E402
+from naskit.runs.ledger import Ledger  # noqa: E402
+from naskit.runs.loop import search  # noqa: E402
 from naskit.strategies import make_strategy  # noqa: E402
 
 

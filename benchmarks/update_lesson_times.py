@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from naskit.lessons import load_run_times
+from naskit.lessons.runner import load_run_times
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` \(nothing else running\): )"

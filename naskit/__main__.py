@@ -1,6 +1,6 @@
 """``python -m naskit``: the same command line as ``naskit``."""
 
-from naskit.cli import main
+from naskit.cli.app import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

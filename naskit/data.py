@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naskit.core.configs import MNIST1DArgs
+
 SPLIT_SEED = 0
 # sha256 of the generated MNIST-1D arrays (see ``Dataset.sha256``). A different value means
 # the mnist1d package generated different data, and no result here would be comparable.
@@ -107,44 +109,6 @@ def _generate_mnist1d() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         d["x"].astype(np.float32), d["y"].astype(np.int64),
         d["x_test"].astype(np.float32), d["y_test"].astype(np.int64),
     )
-
-
-@dataclass(frozen=True)
-class MNIST1DArgs:
-    """A generated MNIST-1D dataset: the mnist1d generator's knobs and the size of each split.
-
-    The defaults of the knobs are the published ones (``mnist1d.data.get_dataset_args``).
-    Each split is drawn with its own generator seed (``seeds``: train, valid, test), so no
-    evaluation example comes from the training data's random stream, and every split is
-    standardised with the training split's mean and std (mnist1d standardises each dataset by
-    its own). Larger noise, shear or translation make the task harder.
-    """
-
-    n_train: int = 4000
-    n_valid: int = 10000
-    n_test: int = 10000
-    corr_noise_scale: float = 0.25
-    iid_noise_scale: float = 2e-2
-    shear_scale: float = 0.75
-    max_translation: int = 48
-    scale_coeff: float = 0.4
-    final_seq_length: int = 40
-    seeds: tuple[int, int, int] = (1, 2, 3)
-
-    def __post_init__(self) -> None:
-        for name in ("n_train", "n_valid", "n_test"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 10:
-                raise ValueError(f"{name} must be a whole number of at least 10 (one per class), got {value!r}")
-        if len(set(self.seeds)) != 3:
-            raise ValueError(f"seeds must be three different generator seeds (train, valid, test), got {self.seeds!r}")
-
-    def label(self) -> str:
-        """A short readable name with every value that differs from the defaults."""
-        defaults = MNIST1DArgs()
-        changed = [f"{f.name}={getattr(self, f.name)}" for f in dataclasses.fields(self)
-                   if getattr(self, f.name) != getattr(defaults, f.name)]
-        return "mnist1d(" + ", ".join(changed) + ")"
 
 
 def _generate_split(args: MNIST1DArgs, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from naskit.bench.protocol import BenchProtocol  # noqa: E402
-from naskit.evaluators import TabularEvaluator  # noqa: E402
-from naskit.network import NetworkConfig  # noqa: E402
-from naskit.train import TrainConfig  # noqa: E402
+from naskit.core.configs import NetworkConfig, TrainConfig  # noqa: E402
+from naskit.evaluators.tabular import TabularEvaluator  # noqa: E402
 
 # A build protocol whose runs take a fraction of a second: 2 channels, 1 epoch.
 TINY = BenchProtocol(network=NetworkConfig(channels=2), train=TrainConfig(epochs=1, threads=1),
@@ -51,7 +50,8 @@ def _build(folder: str, every: str) -> None:
 def _search(ledger: str, evaluations: str, delay: str) -> None:
     from search_helpers import SlowEvaluator, synthetic_bench
 
-    from naskit.search import Budget, search
+    from naskit.runs.budget import Budget
+    from naskit.runs.loop import search
     from naskit.strategies import make_strategy
 
     search(make_strategy("evolution", seed=0), SlowEvaluator(synthetic_bench(), float(delay)),

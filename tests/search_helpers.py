@@ -8,8 +8,8 @@ import time
 import numpy as np
 
 from naskit.bench.table import TabularBenchmark
-from naskit.evaluators import TabularEvaluator
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.evaluators.tabular import TabularEvaluator
 
 EPOCHS = 4
 
@@ -45,7 +45,8 @@ class SlowEvaluator(TabularEvaluator):
 
 def main(argv: list[str]) -> None:
     """``python search_helpers.py LEDGER STRATEGY SEED EVALUATIONS DELAY``: one search run."""
-    from naskit.search import Budget, search
+    from naskit.runs.budget import Budget
+    from naskit.runs.loop import search
     from naskit.strategies import make_strategy
 
     ledger, strategy, seed, evaluations, delay = argv

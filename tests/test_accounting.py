@@ -1,4 +1,4 @@
-"""Tests for naskit.accounting: every result's cost, phase by phase, adds up to its parts."""
+"""Tests for naskit.cost.accounting: every result's cost, phase by phase, adds up to its parts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import pytest
 from search_helpers import synthetic_bench
 
 import naskit
-from naskit.accounting import PHASES, add, cost_breakdown, phase_table
-from naskit.cost import estimate_energy, gpu_hours
-from naskit.evaluators import TabularEvaluator
-from naskit.experiment import experiment
+from naskit.cost.accounting import PHASES, add, cost_breakdown, phase_table
+from naskit.cost.energy import estimate_energy, gpu_hours
+from naskit.evaluators.tabular import TabularEvaluator
 from naskit.oneshot import OneShotConfig, search_darts
-from naskit.search import Budget, search
+from naskit.runs.budget import Budget
+from naskit.runs.experiment import experiment
+from naskit.runs.loop import search
 from naskit.strategies import make_strategy
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -98,7 +99,7 @@ def test_add_and_errors():
 
 
 def test_low_fidelity_search_trains_the_incumbent_fully(one_thread):
-    from naskit.evaluators import TrainingEvaluator
+    from naskit.evaluators.training import TrainingEvaluator
 
     evaluator = TrainingEvaluator("digits", config=naskit.TrainConfig(epochs=2), epochs=1, n_train=128)
     run = search(make_strategy("random", seed=0), evaluator, Budget(evaluations=3), progress=False, final=True)

@@ -23,18 +23,16 @@ from scipy import stats
 import naskit
 from naskit.bench import verify as verify_module
 from naskit.bench.build import RECORD_FIELDS, build, pending_jobs, read_runs
-from naskit.bench.cli import _shard
 from naskit.bench.datasheet import rank_correlation_by_epoch, render, seed_study, summarize
 from naskit.bench.pack import pack_runs
 from naskit.bench.protocol import BenchProtocol, class_representatives, multi_seed_subset, plan, stratum
+from naskit.bench.shards import run_jobs
 from naskit.bench.store import pack
 from naskit.bench.table import DEFAULT_FLOPS_PER_SECOND, TabularBenchmark
 from naskit.bench.verify import _compare, check_protocol, verify
-from naskit.data import MNIST1DArgs
-from naskit.network import NetworkConfig
-from naskit.shards import run_jobs
-from naskit.space import NB201Space, parse
-from naskit.train import TrainConfig
+from naskit.cli.bench import _shard
+from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
+from naskit.core.space import NB201Space, parse
 
 SPACE = NB201Space()
 E = 3  # epochs of the hand-made fixtures
@@ -358,7 +356,7 @@ def test_missing_files_are_reported(runs_bench, tmp_path):
 
 
 def test_a_file_of_another_format_is_refused(tmp_path):
-    from naskit.bench.store import atomic_write_bytes, sha256_file
+    from naskit.runtime.files import atomic_write_bytes, sha256_file
 
     path = tmp_path / "other.npz"
     np.savez(path, meta=np.array(json.dumps({"format": "something-else"})))
@@ -503,7 +501,7 @@ def test_verify_retrains_and_matches_bit_for_bit(tiny_build, tmp_path, monkeypat
 
 
 def test_pack_stores_nb201_counts_and_an_older_file_gets_them_at_load(tiny_build, tmp_path):
-    from naskit.cost_nb201 import flops_nb201, params_nb201
+    from naskit.cost.nb201 import flops_nb201, params_nb201
 
     path, _ = pack_runs(tiny_build[0], tmp_path / "t.npz", protocol=TINY)
     with np.load(path) as z:
@@ -687,9 +685,9 @@ def test_class_values_are_the_mean_or_one_seed_per_class(runs_bench):
 
 
 def test_tabular_evaluator_reads_one_drawn_run_and_experiments_judge_by_the_mean(runs_bench):
-    from naskit.evaluators import TabularEvaluator
-    from naskit.experiment import experiment
-    from naskit.search import Budget
+    from naskit.evaluators.tabular import TabularEvaluator
+    from naskit.runs.budget import Budget
+    from naskit.runs.experiment import experiment
 
     arch = RUN_ARCHS["E"][0]
     for draw in range(6):

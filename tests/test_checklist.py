@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from naskit.checklist import NO, UNKNOWN, YES, checklist, checklist_markdown
-from naskit.evaluators import TabularEvaluator
-from naskit.experiment import experiment
-from naskit.search import Budget, search
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.repro.checklist import NO, UNKNOWN, YES, checklist, checklist_markdown
+from naskit.runs.budget import Budget
+from naskit.runs.experiment import experiment
+from naskit.runs.loop import search
 from naskit.strategies import make_strategy
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -8,9 +8,10 @@ import pytest
 from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
+from naskit.core.space import NB201Space
 from naskit.estimate.correlate import correlate, rank_average, top_k_overlap
-from naskit.estimate.curves import CurveEvaluator, extrapolate, extrapolate_many
-from naskit.space import NB201Space
+from naskit.estimate.curves import extrapolate, extrapolate_many
+from naskit.evaluators.curve import CurveEvaluator
 
 T = np.arange(1, 6, dtype=float)
 

@@ -7,14 +7,9 @@ import pandas as pd
 import pytest
 
 from naskit.bench.table import TabularBenchmark
-from naskit.estimate.predictors import (
-    PREDICTORS,
-    SurrogateEvaluator,
-    class_features,
-    make_predictor,
-    predictor_learning_curve,
-)
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.estimate.predictors import PREDICTORS, class_features, make_predictor, predictor_learning_curve
+from naskit.evaluators.surrogate import SurrogateEvaluator
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
+from naskit.core.space import NB201Space
 from naskit.estimate.report import PROXY_NAMES, estimator_report
-from naskit.space import NB201Space
 
 
 @pytest.fixture(scope="module")

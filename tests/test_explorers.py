@@ -8,10 +8,11 @@ import pytest
 from scipy import stats
 from search_helpers import synthetic_bench
 
-from naskit.evaluators import TabularEvaluator
-from naskit.explorers import estimator_explorer, estimator_view, replay_frame, search_replay
-from naskit.search import Budget, search
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.runs.budget import Budget
+from naskit.runs.loop import search
 from naskit.strategies import make_strategy
+from naskit.viz.explorers import estimator_explorer, estimator_view, replay_frame, search_replay
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,13 @@ from search_helpers import synthetic_bench
 import naskit
 from naskit.bench.build import build, read_runs
 from naskit.bench.protocol import plan
-from naskit.bench.store import atomic_write_bytes
-from naskit.evaluators import TabularEvaluator, TrainingEvaluator
-from naskit.ledger import SCHEMA_VERSION, Ledger
-from naskit.search import Budget, search
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.evaluators.training import TrainingEvaluator
+from naskit.runs.budget import Budget
+from naskit.runs.ledger import SCHEMA_VERSION, Ledger
+from naskit.runs.loop import search
+from naskit.runtime.files import atomic_write_bytes
 from naskit.strategies import make_strategy
 
 HERE = Path(__file__).parent

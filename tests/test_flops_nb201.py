@@ -1,4 +1,4 @@
-"""Tests for naskit.cost_nb201: FLOPs and parameters as NAS-Bench-201 counts them.
+"""Tests for naskit.cost.nb201: FLOPs and parameters as NAS-Bench-201 counts them.
 
 Three references: the published NB201 range (its smallest and largest networks on CIFAR-10,
 CIFAR-100 and ImageNet16-120), a transcription of the counting rules of NB201's
@@ -15,12 +15,13 @@ import torch
 from torch import nn
 
 import naskit
-from naskit import ops
 from naskit.bench.protocol import PROTOCOLS, class_representatives
-from naskit.cost import count_params, forward_flops
-from naskit.cost_nb201 import costs_nb201, flops_nb201, params_nb201
-from naskit.network import NetworkConfig, build_model, live_edges, skeleton, to_internal
-from naskit.space import EDGES, NUM_NODES, NB201Space, parse
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import CONV_KERNEL, EDGES, NUM_NODES, NB201Space, live_edges, parse
+from naskit.cost.flops import count_params, forward_flops
+from naskit.cost.nb201 import costs_nb201, flops_nb201, params_nb201
+from naskit.nn import ops
+from naskit.nn.network import build_model, skeleton, to_internal
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: 1 torch thread, restored after
 
@@ -99,8 +100,8 @@ class EveryEdgeCell(nn.Module):
         self.arch = arch
         self.edges = nn.ModuleDict()
         for e, op in enumerate(arch.ops):
-            if op in ops.CONV_KERNEL:
-                self.edges[str(e)] = ops.relu_conv_bn(ndim, width, width, ops.CONV_KERNEL[op])
+            if op in CONV_KERNEL:
+                self.edges[str(e)] = ops.relu_conv_bn(ndim, width, width, CONV_KERNEL[op])
             elif op == "avg_pool_3x3":
                 self.edges[str(e)] = ops.avg_pool(ndim)
             elif op == "skip_connect":
@@ -180,8 +181,8 @@ def dead_conv_macs(arch, config: NetworkConfig, shape) -> int:
     """Multiply-adds of the convs naskit does not build: NB201 counts them, naskit does not."""
     positions = [shape[-1] // 2**s * (shape[1] // 2**s if config.ndim == 2 else 1) for s in range(3)]
     live = live_edges(arch)
-    dead = sum(ops.CONV_KERNEL[op] ** config.ndim for e, op in enumerate(arch.ops)
-               if op in ops.CONV_KERNEL and e not in live)
+    dead = sum(CONV_KERNEL[op] ** config.ndim for e, op in enumerate(arch.ops)
+               if op in CONV_KERNEL and e not in live)
     return config.cells_per_stage * dead * sum((config.channels * 2**s) ** 2 * positions[s] for s in range(3))
 
 

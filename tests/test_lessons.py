@@ -5,8 +5,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from naskit.cli import main
-from naskit.lessons import export_html, list_lessons, parse_parameter, run_lessons
+from naskit.cli.app import main
+from naskit.lessons.runner import export_html, list_lessons, parse_parameter, run_lessons
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lessons"
 
@@ -127,7 +127,7 @@ def test_cli_unknown_lesson_is_a_usage_error(capsys):
 def test_results_file_is_written_as_recorded_and_compared_without_timings(tmp_path):
     import numpy as np
 
-    from naskit.lessons import Results, compare_results, load_results, results_path
+    from naskit.lessons.results import Results, compare_results, load_results, results_path
 
     path = results_path(tmp_path / "07_reproducibility.ipynb")
     assert path.name == "07_reproducibility.results.json"
@@ -149,7 +149,7 @@ def test_results_file_is_written_as_recorded_and_compared_without_timings(tmp_pa
 
 
 def test_objectives_and_recorded_run_times_are_listed(tmp_path, capsys):
-    from naskit.lessons import LessonRun, load_run_times, notebook_objectives, record_run_times
+    from naskit.lessons.runner import LessonRun, load_run_times, notebook_objectives, record_run_times
 
     notebooks = Path(__file__).resolve().parents[1] / "notebooks"
     bullets = notebook_objectives(notebooks / "07_reproducibility.ipynb")
@@ -179,7 +179,7 @@ def test_cli_run_says_how_long_and_where_first_and_flags_slow_lessons(tmp_path, 
     import json
     import shutil
 
-    from naskit.lessons import LessonRun, expected_seconds, is_slow, list_lessons
+    from naskit.lessons.runner import LessonRun, expected_seconds, is_slow, list_lessons
 
     notebooks = tmp_path / "nb"
     shutil.copytree(FIXTURES, notebooks)

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 import naskit
-from naskit.manifests import diff_manifests, format_diff
+from naskit.repro.diff import diff_manifests, format_diff
 
 
 def test_a_changed_thread_count_and_seed_are_found():

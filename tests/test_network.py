@@ -1,4 +1,4 @@
-"""Tests for naskit.network and naskit.ops against reference implementations and hand counts.
+"""Tests for naskit.nn.network and naskit.nn.ops against reference implementations and hand counts.
 
 The fused ``Cell`` (shared ReLUs, sibling convolutions in one kernel, dead edges left out) is
 compared with a plain edge-by-edge NB201 cell written here from PyTorch's own layers:
@@ -11,10 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from naskit.cost import count_params
-from naskit.network import Cell, Network, NetworkConfig, build_model, live_edges
-from naskit.ops import AvgPool3, Halve
-from naskit.space import OPS, NB201Space, parse
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import OPS, NB201Space, live_edges, parse
+from naskit.cost.flops import count_params
+from naskit.nn.network import Cell, Network, build_model
+from naskit.nn.ops import AvgPool3, Halve
 
 # Tiny tensors gain nothing from threads, and lose a lot when other work holds the cores.
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from naskit.lessons import compare_results, load_results, run_lessons
+from naskit.lessons.results import compare_results, load_results
+from naskit.lessons.runner import run_lessons
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TWICE = "07_reproducibility"  # executed twice: its recorded results must be identical

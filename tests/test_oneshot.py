@@ -23,8 +23,8 @@ import naskit.oneshot.darts_minus
 import naskit.oneshot.darts_plus
 import naskit.oneshot.gdas
 import naskit.oneshot.rsps
-from naskit.cost import forward_flops
-from naskit.network import live_edges
+from naskit.core.space import EDGES, NUM_NODES, OPS, Arch, NB201Space, live_edges, parse
+from naskit.cost.flops import forward_flops
 from naskit.oneshot import (
     METHODS,
     OneShotConfig,
@@ -39,7 +39,6 @@ from naskit.oneshot.darts import Mixture, Step, arch_optimizer, arch_step, init_
 from naskit.oneshot.darts_minus import AuxiliarySkip
 from naskit.oneshot.gdas import GumbelHard
 from naskit.oneshot.rsps import candidates, one_batch_scores, rsps_from
-from naskit.space import EDGES, NUM_NODES, OPS, Arch, NB201Space, parse
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = OneShotConfig(epochs=1, channels=4, batch_size=64, num_candidates=6)
@@ -352,7 +351,7 @@ def test_rsps_history_is_uniform_until_derived(runs):
 
 def test_auxiliary_skip_is_beta_x_on_every_edge():
     """Reference: a cell whose every edge adds ``beta * x`` to the plain DARTS mixture."""
-    from naskit.supernet import SuperCell
+    from naskit.nn.supernet import SuperCell
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         cell = SuperCell(ndim=1, channels=4, affine=False, track_running_stats=False)

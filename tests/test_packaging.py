@@ -51,7 +51,8 @@ def test_installed_wheel_loads_the_benchmark_from_outside_the_checkout(wheel, tm
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
-    code = ("import naskit, naskit.lessons as L; from naskit.bench.store import DATA_DIR; b = naskit.load_benchmark(); "
+    code = ("import naskit, naskit.lessons.runner as L; from naskit.bench.store import DATA_DIR; "
+            "b = naskit.load_benchmark(); "
             "print(naskit.__file__, DATA_DIR, len(b), L.default_notebooks_dir(), len(L.list_lessons()))")
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
-from naskit import plots
-from naskit.network import live_edges
-from naskit.space import EDGES, OPS, NB201Space, parse
-from naskit.train import TrainResult
+from naskit.core.space import EDGES, OPS, NB201Space, live_edges, parse
+from naskit.trainer.loop import TrainResult
+from naskit.viz import plots
 
 matplotlib.use("Agg")  # headless: no display needed
 

@@ -16,10 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 
 import naskit.estimate
-import naskit.estimate.evaluator
 import naskit.estimate.proxies
-from naskit.cost import forward_flops
-from naskit.estimate import PROXIES, ProxyEvaluator, compute_proxies
+import naskit.evaluators.proxy
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import CONV_KERNEL, EDGES, NUM_NODES, live_edges
+from naskit.core.types import Result
+from naskit.cost.flops import forward_flops
+from naskit.estimate import PROXIES, compute_proxies
 from naskit.estimate.proxies import (
     fisher,
     flops,
@@ -34,11 +37,12 @@ from naskit.estimate.proxies import (
     snip,
     synflow,
 )
-from naskit.network import Cell, NetworkConfig, build_model, live_edges
-from naskit.ops import CONV_KERNEL, avg_pool, relu_conv_bn
-from naskit.search import Budget, search
-from naskit.space import EDGES, NUM_NODES
-from naskit.strategies import Result, make_strategy
+from naskit.evaluators.proxy import ProxyEvaluator
+from naskit.nn.network import Cell, build_model
+from naskit.nn.ops import avg_pool, relu_conv_bn
+from naskit.runs.budget import Budget
+from naskit.runs.loop import search
+from naskit.strategies import make_strategy
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 CONV_THEN_SKIP = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|"
@@ -224,7 +228,7 @@ def test_naswot_is_the_logdet_of_the_relu_codes():
 
 
 class FunctionalRelu(nn.Module):
-    """Like ``naskit.network.Cell``: ReLU called as a function, not as a module."""
+    """Like ``naskit.nn.network.Cell``: ReLU called as a function, not as a module."""
 
     def __init__(self, twin):
         super().__init__()
@@ -463,7 +467,7 @@ def test_search_on_a_proxy_keeps_the_max_estimate_cell():
     assert run.best_result.estimate == h["estimate"].max()
 
 
-@pytest.mark.parametrize("module", [naskit.estimate, naskit.estimate.proxies, naskit.estimate.evaluator])
+@pytest.mark.parametrize("module", [naskit.estimate, naskit.estimate.proxies, naskit.evaluators.proxy])
 def test_docstring_examples_run(module):
     assert doctest.testmod(module).failed == 0
 

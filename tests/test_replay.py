@@ -8,7 +8,7 @@ import pytest
 
 import naskit
 from naskit.bench.store import DEFAULT_PATH
-from naskit.replay import record_training, replay
+from naskit.repro.replay import record_training, replay
 
 ARCH = "|nor_conv_1x1~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_3x3~2|"
 
@@ -43,8 +43,9 @@ def test_another_seed_is_another_run(record):
 
 @pytest.mark.skipif(not DEFAULT_PATH.exists(), reason="no shipped table")
 def test_search_replays_exactly():
-    from naskit.evaluators import TabularEvaluator
-    from naskit.search import Budget, search
+    from naskit.evaluators.tabular import TabularEvaluator
+    from naskit.runs.budget import Budget
+    from naskit.runs.loop import search
     from naskit.strategies import make_strategy
 
     run = search(make_strategy("evolution", seed=2), TabularEvaluator(naskit.load_benchmark()),

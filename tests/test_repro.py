@@ -13,9 +13,10 @@ import torch
 from torch import nn
 
 import naskit
-from naskit import repro
 from naskit.data import Dataset
-from naskit.repro import deterministic, load_manifest, manifest, seed_everything, write_manifest
+from naskit.runtime import manifest as repro
+from naskit.runtime.manifest import load_manifest, manifest, write_manifest
+from naskit.runtime.seeding import deterministic, seed_everything
 
 MANIFEST_KEYS = {
     "schema", "timestamp_utc", "argv", "versions", "git", "platform", "torch", "env",

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from naskit.evaluators import TabularEvaluator
-from naskit.ledger import Ledger
-from naskit.search import Budget, search
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.core.types import Result
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.runs.budget import Budget
+from naskit.runs.ledger import Ledger
+from naskit.runs.loop import search
 from naskit.strategies import STRATEGIES, make_strategy
-from naskit.strategies.base import Result
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import EPOCHS, SlowEvaluator, synthetic_bench

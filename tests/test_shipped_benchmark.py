@@ -8,7 +8,7 @@ import pytest
 import naskit
 from naskit.bench.protocol import PROTOCOLS, BenchProtocol
 from naskit.bench.store import DEFAULT_PATH
-from naskit.repro import manifest
+from naskit.runtime.manifest import manifest
 
 pytestmark = pytest.mark.skipif(not DEFAULT_PATH.exists(), reason="no shipped table in data/")
 

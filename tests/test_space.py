@@ -1,4 +1,4 @@
-"""Tests for naskit.space against NAS-Bench-201's known numbers and its own unique-cell rule.
+"""Tests for naskit.core.space against NAS-Bench-201's known numbers and its own unique-cell rule.
 
 Known numbers (Dong & Yang, ICLR 2020): 5**6 = 15,625 cells, 6,466 classes of isomorphic cells,
 6 edges x 4 other ops = 24 neighbours. The reference for the classes is NB201's
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from naskit.space import OPS, Arch, NB201Space, _randbelow, parse
+from naskit.core.space import OPS, Arch, NB201Space, _randbelow, parse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPACE = NB201Space()

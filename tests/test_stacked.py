@@ -1,4 +1,4 @@
-"""Several seeds of one cell trained together as one grouped network (``naskit.stacked``)."""
+"""Several seeds of one cell trained together as one grouped network (``naskit.trainer.stacked``)."""
 
 import random
 
@@ -7,10 +7,11 @@ import torch
 from torch import nn
 
 import naskit
+from naskit.core.configs import NetworkConfig, TrainConfig
 from naskit.data import load_dataset
-from naskit.network import NetworkConfig, build_model, stack_networks
-from naskit.stacked import train_seeds
-from naskit.train import TrainConfig, train
+from naskit.nn.network import build_model, stack_networks
+from naskit.trainer.loop import train
+from naskit.trainer.stacked import train_seeds
 
 SPACE = naskit.NB201Space()
 CELLS = [SPACE.sample(random.Random(i)) for i in range(8)] + [
@@ -65,7 +66,7 @@ def test_train_seeds_starts_like_separate_training_and_is_deterministic():
 
 
 def test_evaluation_in_chunks_matches_one_pass_per_model(monkeypatch):
-    import naskit.stacked as stacked_module
+    import naskit.trainer.stacked as stacked_module
 
     data = load_dataset("mnist1d")
     models = [build_model(CELLS[1], seed=s).eval() for s in (0, 1)]

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from naskit.space import OPS, Arch, NB201Space
+from naskit.core.space import OPS, Arch, NB201Space
+from naskit.core.types import Proposal, Result
 from naskit.strategies import (
     BANANAS,
     REINFORCE,
@@ -29,10 +30,8 @@ from naskit.strategies import (
     Hyperband,
     LocalSearch,
     PredictorGuided,
-    Proposal,
     RandomSearch,
     RegularizedEvolution,
-    Result,
     Strategy,
     SuccessiveHalving,
     halving_schedule,

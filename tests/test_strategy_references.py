@@ -24,8 +24,9 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from naskit.space import OPS, PATHS, Arch, NB201Space
-from naskit.strategies import BANANAS, LocalSearch, Proposal, RegularizedEvolution, Result
+from naskit.core.space import OPS, PATHS, Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies import BANANAS, LocalSearch, RegularizedEvolution
 from naskit.strategies import bananas as bananas_module
 from naskit.strategies.mlp_ensemble import MLPConfig, MLPEnsemble
 from naskit.strategies.mutations import EACH_EDGE_PROBABILITY, mutate_each_edge, mutate_node_then_edge

@@ -1,6 +1,6 @@
-"""Tests for naskit.supernet against the stand-alone ``Network`` and hand counts.
+"""Tests for naskit.nn.supernet against the stand-alone ``Network`` and hand counts.
 
-The reference is ``naskit.network.Network`` (itself tested against an edge-by-edge NB201
+The reference is ``naskit.nn.network.Network`` (itself tested against an edge-by-edge NB201
 cell in test_network.py): a single path through the supernet must compute exactly the
 network that ``extract`` builds from the supernet's weights.
 """
@@ -11,11 +11,12 @@ import random
 import pytest
 import torch
 
-import naskit.supernet
-from naskit.cost import count_params
-from naskit.network import NetworkConfig, build_model, live_edges
-from naskit.space import EDGES, OPS, NB201Space, parse
-from naskit.supernet import MixedEdge, SuperCell, build_supernet
+import naskit.nn.supernet
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import EDGES, OPS, NB201Space, live_edges, parse
+from naskit.cost.flops import count_params
+from naskit.nn.network import build_model
+from naskit.nn.supernet import MixedEdge, SuperCell, build_supernet
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 SPACE = NB201Space()
@@ -290,4 +291,4 @@ def test_bad_mode_arguments_raise_before_any_work():
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(naskit.supernet).failed == 0
+    assert doctest.testmod(naskit.nn.supernet).failed == 0

@@ -10,11 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from naskit import cost
+from naskit.core.configs import NetworkConfig, TrainConfig
+from naskit.core.space import parse
+from naskit.cost import flops as cost
 from naskit.data import load_dataset
-from naskit.network import NetworkConfig, build_model
-from naskit.space import parse
-from naskit.train import TrainConfig, TrainResult, train
+from naskit.nn.network import build_model
+from naskit.trainer.loop import TrainResult, train
 
 # Tiny tensors gain nothing from threads, and lose a lot when other work holds the cores.
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -232,7 +233,7 @@ def test_training_uses_the_configured_threads_and_restores_the_caller_s(tiny_mni
 
 @pytest.mark.parametrize("nesterov", [True, False])
 def test_flat_sgd_is_bit_identical_to_torch_sgd(nesterov):
-    from naskit.train import FlatSGD
+    from naskit.trainer.sgd import FlatSGD
 
     torch.manual_seed(0)  # test-local: builds two identical copies of a small model
     a = nn.Sequential(nn.Conv1d(1, 4, 3), nn.BatchNorm1d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 38, 10))

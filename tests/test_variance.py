@@ -1,4 +1,4 @@
-"""Tests for the variance studies (naskit.variance, also reachable as naskit.repro.<name>)."""
+"""Tests for the variance studies (naskit.repro.variance, also reachable as naskit.repro.<name>)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 import naskit
-from naskit import repro, variance
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.repro import variance
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CELL = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|skip_connect~2|"
@@ -35,12 +35,6 @@ def table():
 @pytest.fixture(scope="module")
 def bench(table):
     return naskit.TabularBenchmark.from_table(table)
-
-
-def test_studies_are_reachable_from_repro():
-    assert repro.seed_spread is variance.seed_spread and repro.numerics_study is variance.numerics_study
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        repro.nope  # noqa: B018
 
 
 def test_seed_spread_matches_a_direct_computation(bench, table):

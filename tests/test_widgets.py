@@ -4,10 +4,11 @@ import matplotlib
 import pytest
 import torch
 
-from naskit import cost
-from naskit.network import NetworkConfig, build_model
-from naskit.space import OPS, Arch, NB201Space, parse
-from naskit.widgets import arch_from_choices, arch_picker, describe_arch
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import OPS, Arch, NB201Space, parse
+from naskit.cost import flops as cost
+from naskit.nn.network import build_model
+from naskit.viz.widgets import arch_from_choices, arch_picker, describe_arch
 
 matplotlib.use("Agg")  # headless: no display needed
 

@@ -3,7 +3,7 @@
 Each finished run is appended as one JSON line to ``runs-<host>-<i>of<n>.jsonl`` and flushed
 to disk before the next is written, so an interrupted build loses only the runs in flight.
 Restarting reads every shard in the folder and skips what is done; shards built on
-different machines (``--shard i/n``) merge by sitting in the same folder (``naskit.shards``).
+different machines (``--shard i/n``) merge by sitting in the same folder (``naskit.bench.shards``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import platform
 from pathlib import Path
 
 from naskit.bench.protocol import PROTOCOLS, BenchProtocol, Job, job_runs, plan
-from naskit.shards import check_shard, read_records, run_jobs
-from naskit.space import NB201Space, parse
+from naskit.bench.shards import check_shard, read_records, run_jobs
+from naskit.core.space import NB201Space, parse
 
 RECORD_FIELDS = (
     "key", "arch", "seed", "status", "error", "train_loss", "valid_acc", "valid_loss", "test_acc",
@@ -28,8 +28,8 @@ def train_job(job: Job, protocol: BenchProtocol) -> list[dict]:
     import torch
 
     from naskit.data import load_dataset
-    from naskit.stacked import train_seeds
-    from naskit.train import train
+    from naskit.trainer.loop import train
+    from naskit.trainer.stacked import train_seeds
 
     torch.set_num_threads(protocol.train.threads)
     data = load_dataset(protocol.dataset)

@@ -136,7 +136,7 @@ def _protocol_lines(bench: TabularBenchmark) -> list[str]:
                      f"{proto.get('multi_seed_classes')} classes drawn with proportional allocation over structural "
                      "strata (live convolutions, live 3x3 convolutions, live edges)")
     if proto.get("stack_seeds"):
-        seed_line += (", trained together as channel groups of one network (`naskit.stacked.train_seeds`: each "
+        seed_line += (", trained together as channel groups of one network (`naskit.trainer.stacked.train_seeds`: each "
                       "seed keeps its initialisation, minibatches and gradients; equal to separate training up to "
                       "floating-point rounding)")
     generator = proto.get("dataset")
@@ -219,7 +219,7 @@ def _pilot_lines(version: str) -> list[str]:
         "## The pilot study that chose the protocol",
         "",
         f"Candidate protocols, each on the same sample of classes (60 % from the top half of the previous "
-        f"table, 40 % from the rest) with 2 seeds, trained with `naskit.stacked.train_seeds`; records in "
+        f"table, 40 % from the rest) with 2 seeds, trained with `naskit.trainer.stacked.train_seeds`; records in "
         f"`data/pilot_{version}/`, made by `python benchmarks/bench_pilot.py --round screen|screen2|main`. "
         "Columns as in the section above, but the top classes are chosen by the mean of the two seeds (there is "
         "no third), which biases ρ top half downwards alike for every candidate; spread: best − median class of "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from naskit.bench.table import TabularBenchmark
-from naskit.space import EDGES, OPS, NB201Space
+from naskit.core.space import EDGES, OPS, NB201Space
 
 
 def cell_frame(bench: TabularBenchmark, epoch: int | None = None) -> pd.DataFrame:

@@ -10,8 +10,9 @@ import numpy as np
 from naskit.bench.build import read_runs
 from naskit.bench.datasheet import render, summarize
 from naskit.bench.protocol import BenchProtocol, plan
-from naskit.bench.store import atomic_write_bytes, nb201_costs, pack
+from naskit.bench.store import nb201_costs, pack
 from naskit.bench.table import TabularBenchmark
+from naskit.runtime.files import atomic_write_bytes
 
 
 def origin_of(record: dict) -> str:
@@ -22,7 +23,7 @@ def origin_of(record: dict) -> str:
 def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
     """Protocol, dataset, environment and build statistics recorded with the table."""
     from naskit.data import load_dataset
-    from naskit.repro import manifest
+    from naskit.runtime.manifest import manifest
 
     cpu = np.array([r["cpu_seconds"] for r in records])
     flops = np.array([r["train_flops"] + r["eval_flops"] for r in records], dtype=float)

@@ -23,9 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from naskit.data import MNIST1DArgs
-from naskit.network import NetworkConfig
-from naskit.train import TrainConfig
+from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
 
 PILOT_SEEDS = (0, 1)
 
@@ -62,7 +60,7 @@ def pilot_classes(reference_truth: dict[str, float], n_top: int = 60, n_rest: in
 def train_pilot_job(job: PilotJob) -> dict:
     """Train one class with both pilot seeds under the job's candidate; return its record."""
     from naskit.data import load_dataset
-    from naskit.stacked import train_seeds
+    from naskit.trainer.stacked import train_seeds
 
     c = job.candidate
     results = train_seeds(job.arch, load_dataset(c.data), seeds=PILOT_SEEDS, config=c.train, network=c.network)
@@ -77,7 +75,7 @@ def train_pilot_job(job: PilotJob) -> dict:
 
 
 def read_pilot(folder: str | Path) -> list[dict]:
-    from naskit.shards import read_records
+    from naskit.bench.shards import read_records
 
     return read_records(folder, "pilot", ("candidate", "key"))
 
@@ -85,7 +83,7 @@ def read_pilot(folder: str | Path) -> list[dict]:
 def run_pilot(folder: str | Path, candidates: list[Candidate], keys: list[str], reps: dict, workers: int = 2,
               progress: bool = True) -> int:
     """Train every (candidate, class) not yet in ``folder``; resumable like the build."""
-    from naskit.shards import run_jobs
+    from naskit.bench.shards import run_jobs
 
     done = {(r["candidate"], r["key"]) for r in read_pilot(folder)}
     jobs = [PilotJob(c, k, str(reps[k])) for c in candidates for k in keys if (c.name, k) not in done]

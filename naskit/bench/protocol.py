@@ -12,10 +12,8 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
-from naskit.data import MNIST1DArgs
-from naskit.network import NetworkConfig, live_edges
-from naskit.space import Arch, NB201Space
-from naskit.train import TrainConfig
+from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
+from naskit.core.space import Arch, NB201Space, live_edges
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class BenchProtocol:
     ``dataset`` names a dataset (``"mnist1d"``) or describes a generated MNIST-1D variant
     (``MNIST1DArgs``). ``multi_seed_classes`` classes are trained with every seed, the rest
     with the first; ``None`` trains every class with every seed. ``stack_seeds`` trains the
-    seeds of a class together as one grouped network (``naskit.stacked.train_seeds``), which is
+    seeds of a class together as one grouped network (``naskit.trainer.stacked.train_seeds``), which is
     faster on a CPU and equal to separate training up to floating-point rounding.
     """
 

@@ -9,15 +9,13 @@ gets them counted at load time from the network and input shape its meta records
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from naskit.bench.table import CURVES, TabularBenchmark
+from naskit.runtime.files import atomic_write_bytes, sha256_file
 
 
 def data_dir() -> Path:
@@ -47,36 +45,11 @@ DEFAULT_PATH = benchmark_path(DEFAULT_VERSION)
 FORMAT = "naskit-tabular-1"
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never a part."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes owner-only files; data files are for everyone to read
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 NB201_COSTS = ("flops_nb201", "params_nb201")
 
 
 def nb201_costs(entry_names: list[str], meta: dict) -> dict[str, np.ndarray]:
-    """Each entry's ``flops_nb201`` and ``params_nb201`` (``naskit.cost_nb201``), int64 arrays.
+    """Each entry's ``flops_nb201`` and ``params_nb201`` (``naskit.cost.nb201``), int64 arrays.
 
     The network is the one ``meta["protocol"]["network"]`` records, the example's shape
     ``meta["dataset"]["input_shape"]``; an empty dict when ``meta`` records either not (a table
@@ -85,7 +58,7 @@ def nb201_costs(entry_names: list[str], meta: dict) -> dict[str, np.ndarray]:
     if "network" not in meta.get("protocol", {}) or "input_shape" not in meta.get("dataset", {}):
         return {}
     from naskit.bench.protocol import BenchProtocol
-    from naskit.cost_nb201 import costs_nb201
+    from naskit.cost.nb201 import costs_nb201
 
     network = BenchProtocol.from_dict(meta["protocol"]).network
     flops, params = costs_nb201(entry_names, network, meta["dataset"]["input_shape"])

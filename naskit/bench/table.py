@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from naskit.space import Arch, NB201Space, parse
+from naskit.core.space import Arch, NB201Space, parse
 
 CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
 # Per-entry costs: naskit's (2 FLOPs per multiply-add, the network as built) and NB201's
-# (1 per multiply-add, every edge's op counted; ``naskit.cost_nb201``).
+# (1 per multiply-add, every edge's op counted; ``naskit.cost.nb201``).
 COSTS = ("params", "forward_flops", "train_flops", "eval_flops", "flops_nb201", "params_nb201")
 # FLOP rate of the simulated clock: a round figure near what the benchmark build achieved
 # per core (see data/README.md), so simulated seconds read like CPU-seconds on this machine.
@@ -43,7 +43,7 @@ class Query:
     Accuracies are fractions in [0, 1]. ``train_flops`` and ``sim_seconds`` are what training
     to ``epoch`` and evaluating after each epoch costs (2 FLOPs per multiply-add).
     ``flops_nb201`` (multiply-adds of one forward pass of one example) and ``params_nb201`` are
-    the class's network counted as NAS-Bench-201 counts it (``naskit.cost_nb201``); None when
+    the class's network counted as NAS-Bench-201 counts it (``naskit.cost.nb201``); None when
     the table lacks them.
     """
 
@@ -76,7 +76,7 @@ class TabularBenchmark:
         run_seconds: (R,) measured training seconds of the whole run.
         params, forward_flops, train_flops, eval_flops: (N,) per entry, whole run.
         flops_nb201, params_nb201: (N,) per entry, the entry's cell counted as NB201 counts it
-            (``naskit.cost_nb201``: 1 per multiply-add, dead edges included), or None.
+            (``naskit.cost.nb201``: 1 per multiply-add, dead edges included), or None.
     """
 
     entry_of_cell: np.ndarray
@@ -187,7 +187,7 @@ class TabularBenchmark:
         """One cost per entry (canonical class), shape (N,): one of ``COSTS``.
 
         ``class_costs("flops_nb201")`` and ``class_costs("params_nb201")`` are the "FLOPs" and
-        "params" baselines in NAS-Bench-201's convention (``naskit.cost_nb201``).
+        "params" baselines in NAS-Bench-201's convention (``naskit.cost.nb201``).
         """
         if name not in COSTS:
             raise ValueError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}")

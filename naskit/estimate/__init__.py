@@ -11,7 +11,7 @@ Example:
     ['fisher', 'flops', 'grad_norm']
 """
 
-from naskit.estimate.evaluator import ProxyEvaluator
 from naskit.estimate.proxies import PROXIES, compute_proxies
+from naskit.evaluators.proxy import ProxyEvaluator
 
 __all__ = ["PROXIES", "ProxyEvaluator", "compute_proxies"]

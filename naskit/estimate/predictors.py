@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from naskit.core.space import NB201Space
 from naskit.estimate.correlate import correlate
-from naskit.space import NB201Space
 
 
 class _Sklearn:
@@ -106,48 +106,3 @@ def predictor_learning_curve(bench, predictors=PREDICTORS, n_train=(10, 25, 50, 
     return pd.DataFrame(rows)
 
 
-class SurrogateEvaluator:
-    """Predict final validation accuracy with a surrogate fit to ``n_train`` trained classes.
-
-    The ``n_train`` training runs are paid once, up front: ``setup_cost`` holds their
-    simulated seconds and FLOPs (from the table's clock); add it to a search's cost. Each
-    evaluation afterwards costs a prediction (measured CPU seconds, no FLOPs counted).
-    """
-
-    name = "surrogate"
-
-    def __init__(self, bench, predictor: str = "random_forest", n_train: int = 100, seed: int = 0,
-                 extra_features: dict[str, np.ndarray] | None = None):
-        import time
-
-        self.bench, self.predictor, self.n_train, self.seed = bench, predictor, n_train, seed
-        self.max_fidelity = 1
-        x = class_features(bench, extra_features)
-        valid = bench._mean["valid_acc"][:, -1]
-        usable = np.flatnonzero(np.isfinite(valid))
-        if not 1 <= n_train < len(usable):
-            raise ValueError(f"n_train must be in 1..{len(usable) - 1} for this table, got {n_train!r}")
-        train = np.random.default_rng(seed).permutation(usable)[:n_train]
-        start = time.process_time()
-        self.model = make_predictor(predictor, seed).fit(x[train], valid[train])
-        self._x = x
-        sim = (bench.train_flops[train] + bench.eval_flops[train]).sum() / bench.flops_per_second
-        self.setup_cost = {"evaluations": int(n_train), "sim_seconds": float(sim),
-                           "flops": float(bench.train_flops[train].sum()),
-                           "fit_cpu_seconds": time.process_time() - start}
-
-    def evaluate(self, arch, fidelity=None):
-        import time
-
-        from naskit.evaluators import _arch
-        from naskit.strategies.base import Result
-
-        arch = _arch(arch)
-        start = time.process_time()
-        estimate = float(self.model.predict(self._x[self.bench.entry(arch)][None])[0])
-        seconds = time.process_time() - start
-        return Result(arch, fidelity, float("nan"), float("nan"), estimate=estimate, sim_seconds=seconds,
-                      cpu_seconds=seconds)
-
-    def describe(self) -> dict:
-        return {"name": self.name, "predictor": self.predictor, "n_train": self.n_train, "seed": self.seed}

@@ -27,7 +27,7 @@ a cell's network and scores it with any of ``PROXIES``, each on its reference's 
 
 Example:
     >>> import torch
-    >>> from naskit.network import build_model
+    >>> from naskit.nn.network import build_model
     >>> cell = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
     >>> model = build_model(cell, seed=0)
     >>> x, y = torch.randn(8, 1, 40, generator=torch.Generator().manual_seed(0)), torch.arange(8)
@@ -48,10 +48,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-from naskit.cost import Stopwatch, count_params, forward_flops
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import Arch
+from naskit.cost.flops import count_params, forward_flops
+from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
-from naskit.network import Cell, NetworkConfig, build_model
-from naskit.space import Arch
+from naskit.nn.network import Cell, build_model
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
@@ -92,12 +94,12 @@ def _check_option(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 # --- Baselines -----------------------------------------------------------------------------------
 def params(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """Number of trainable parameters (``naskit.cost.count_params``): the simplest baseline."""
+    """Number of trainable parameters (``naskit.cost.flops.count_params``): the simplest baseline."""
     return float(count_params(model))
 
 
 def flops(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """FLOPs (2 per multiply-add) of a forward pass on one example, ``x[:1]`` (``naskit.cost.forward_flops``)."""
+    """FLOPs (2 per multiply-add) of a forward pass on one example, ``x[:1]`` (``naskit.cost.flops.forward_flops``)."""
     return float(forward_flops(model, x[:1]))
 
 
@@ -242,7 +244,7 @@ class _ReluCodes(TorchFunctionMode):
     """Records the binary code (output > 0) of every ReLU called while active.
 
     A ``TorchFunctionMode`` sees ``nn.ReLU`` modules (through ``F.relu``) and functional
-    calls such as the ``torch.relu`` of ``naskit.network.Cell`` alike, once per call.
+    calls such as the ``torch.relu`` of ``naskit.nn.network.Cell`` alike, once per call.
     ``read_by`` notes the conv edges of a ``Cell`` that share one call's output.
     """
 
@@ -274,7 +276,7 @@ class _ReluCodes(TorchFunctionMode):
 
 
 def cell_convs(model: nn.Module) -> list[tuple[nn.Module, int]]:
-    """Each fused conv of each ``naskit.network.Cell`` in ``model``, with the number of edges it computes.
+    """Each fused conv of each ``naskit.nn.network.Cell`` in ``model``, with the number of edges it computes.
 
     A cell computes the ``n`` sibling edges of a source node and kernel size as one conv with
     ``n * channels`` outputs (``Cell``'s docstring), reading the node's one shared ReLU.
@@ -310,7 +312,7 @@ def naswot(model: nn.Module, x: Tensor, y: Tensor, *, count: str = "per_edge") -
             v1's test accuracy, 300 random connected classes, batch 64: 0.358 against 0.416).
 
     Not reproduced: NB201 also builds the edges that cannot change the output, which naskit's
-    cell leaves out (``naskit.network.live_edges``). In the reference, a conv edge fed by a
+    cell leaves out (``naskit.nn.network.live_edges``). In the reference, a conv edge fed by a
     node without signal adds a ReLU whose units are off for every example; on benchmark v1
     (batch 128, seed 0) that would raise 118 connected classes' scores, of 756-956, by 0.35-0.78.
     Identical codes for two examples (e.g. a disconnected cell) make ``K`` singular: ``-inf``.

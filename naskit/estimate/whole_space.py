@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from naskit.bench.protocol import BenchProtocol, Job, class_representatives
+from naskit.bench.shards import check_shard, read_records, run_jobs
 from naskit.bench.store import DATA_DIR
-from naskit.shards import check_shard, read_records, run_jobs
 
 FOLDER = DATA_DIR / "proxies_nb201_mnist1d"
 
@@ -96,32 +96,3 @@ def sample_proxies(bench, n: int, seed: int = 0, batch_size: int | None = None) 
     return pd.DataFrame(records).set_index("key")
 
 
-class CachedProxyEvaluator:
-    """A zero-cost proxy looked up from the whole-space records, charging its recorded CPU
-    seconds: a search on a proxy at table speed, so it can be repeated over many seeds."""
-
-    name = "cached_proxy"
-
-    def __init__(self, bench, proxies: pd.DataFrame, proxy: str = "synflow"):
-        if proxy not in proxies.columns:
-            raise ValueError(f"no proxy {proxy!r} in the records; they hold "
-                             f"{', '.join(c for c in proxies.columns if not c.endswith('_seconds'))}")
-        self.bench, self.proxy = bench, proxy
-        self.scores = space_scores(bench, proxies, proxy)
-        self.seconds = proxies[f"{proxy}_seconds"].reindex(bench.meta["keys"]).to_numpy(float)
-        self.max_fidelity = 1
-
-    def evaluate(self, arch, fidelity=None):
-        from naskit.evaluators import _arch
-        from naskit.strategies.base import Result
-
-        arch = _arch(arch)
-        i = self.bench.entry(arch)
-        if not np.isfinite(self.seconds[i]):
-            raise ValueError(f"{arch} has no recorded {self.proxy} score")
-        nan = float("nan")
-        return Result(arch, fidelity, nan, nan, estimate=float(self.scores[i]), sim_seconds=float(self.seconds[i]),
-                      cpu_seconds=float(self.seconds[i]))
-
-    def describe(self) -> dict:
-        return {"name": self.name, "proxy": self.proxy}

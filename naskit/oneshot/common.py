@@ -30,12 +30,12 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from naskit.cost import Stopwatch
+from naskit.core.configs import NetworkConfig
+from naskit.core.space import NUM_EDGES, OPS, Arch, live_edges
+from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
-from naskit.network import NetworkConfig, live_edges
+from naskit.nn.supernet import SuperNet, build_supernet
 from naskit.oneshot.config import OneShotConfig
-from naskit.space import NUM_EDGES, OPS, Arch
-from naskit.supernet import SuperNet, build_supernet
 
 SKIP = OPS.index("skip_connect")
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
-from naskit.space import Arch, NB201Space
+from naskit.core.space import Arch, NB201Space
 
 GDAS_VARIANTS = ("gdas", "gdas_v1")  # NB201's forward_gdas (the reference), forward_gdas_v1
 CANDIDATE_SCORINGS = ("one_batch", "whole_split")  # NB201's and NATS-Bench's RSPS, naskit's variant
@@ -174,7 +174,7 @@ class OneShotResult:
         stopped_early: True when an early-stopping rule (DARTS+) ended the search.
         ranking: RSPS: every candidate's score (``candidate_scoring``), by NB201 string, in the
             order the candidates were drawn (``rsps.candidates``).
-        wall_seconds, cpu_seconds: measured by ``naskit.cost.Stopwatch`` over the whole search.
+        wall_seconds, cpu_seconds: measured by ``naskit.cost.stopwatch.Stopwatch`` over the whole search.
         search_flops: FLOPs of the weight and architecture steps, ``3 x forward`` each (the
             usual rule: a backward pass costs about two forward passes).
         eval_flops: FLOPs of the forward passes that evaluated and ranked cells.
@@ -205,9 +205,9 @@ class OneShotResult:
         return self.search_flops + self.eval_flops
 
     def cost_breakdown(self, final=None):
-        """Phase-by-phase cost (``naskit.accounting.cost_breakdown``); ``final``: the found
+        """Phase-by-phase cost (``naskit.cost.accounting.cost_breakdown``); ``final``: the found
         cell's training, when done."""
-        from naskit.accounting import cost_breakdown
+        from naskit.cost.accounting import cost_breakdown
 
         return cost_breakdown(self, final=final)
 

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import torch
 
-from naskit.cost import Stopwatch
+from naskit.core.space import NUM_EDGES, OPS
+from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
 from naskit.oneshot.common import SearchRun, derive, skip_share, torch_threads
 from naskit.oneshot.config import EpochLog, OneShotConfig, OneShotResult
-from naskit.space import NUM_EDGES, OPS
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ Example:
 
 from __future__ import annotations
 
+from naskit.core.space import NUM_EDGES, parse
 from naskit.data import Dataset
 from naskit.oneshot.config import OneShotConfig, OneShotResult
 from naskit.oneshot.darts import Mixture, bilevel_search
-from naskit.space import NUM_EDGES, parse
 
 
 def _check_max_skips(max_skip_connects: int) -> None:

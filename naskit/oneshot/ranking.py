@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 
 from naskit.bench.table import TabularBenchmark
+from naskit.core.space import Arch, parse
 from naskit.data import Dataset
 from naskit.estimate.correlate import correlate
 from naskit.oneshot.config import OneShotConfig
 from naskit.oneshot.rsps import rank, search_rsps
-from naskit.space import Arch, parse
 
 
 def sample_cells(bench: TabularBenchmark, n: int, seed: int = 0) -> list[str]:

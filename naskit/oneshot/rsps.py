@@ -49,12 +49,12 @@ from dataclasses import replace
 
 import torch
 
-from naskit.cost import Stopwatch
+from naskit.core.space import NUM_EDGES, OPS, Arch, NB201Space, parse
+from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
+from naskit.nn.supernet import SuperNet
 from naskit.oneshot.common import PathFlops, SearchRun, accuracy, skip_share, torch_threads
 from naskit.oneshot.config import EpochLog, OneShotConfig, OneShotResult
-from naskit.space import NUM_EDGES, OPS, Arch, NB201Space, parse
-from naskit.supernet import SuperNet
 
 RANKING_FIELDS = ("num_candidates", "candidate_scoring", "rank_batch_size")  # what training ignores
 
@@ -142,7 +142,7 @@ def rank(supernet: SuperNet, archs: list[Arch | str], data: Dataset,
 
     Example:
         >>> from naskit import load_dataset
-        >>> from naskit.supernet import build_supernet
+        >>> from naskit.nn.supernet import build_supernet
         >>> supernet = build_supernet(channels=4, seed=0)
         >>> accs = rank(supernet, ["|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"],
         ...             load_dataset("mnist1d"))

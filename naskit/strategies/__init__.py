@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import inspect
 
-from naskit.space import NB201Space
+from naskit.core.space import NB201Space
+from naskit.core.types import Proposal, Result
 from naskit.strategies.bananas import BANANAS
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.strategies.base import Strategy
 from naskit.strategies.evolution import RegularizedEvolution
 from naskit.strategies.halving import SuccessiveHalving, halving_schedule
 from naskit.strategies.hyperband import Hyperband, hyperband_brackets

@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from naskit.space import Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.mlp_ensemble import MLPEnsemble
 from naskit.strategies.mutations import mutate_each_edge
 from naskit.strategies.random_search import sample_new

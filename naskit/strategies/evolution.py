@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from naskit.space import Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.mutations import mutate_node_then_edge
 
 MUTATIONS = ("node_then_edge", "uniform_edge")

@@ -8,8 +8,9 @@ training epochs.
 
 from __future__ import annotations
 
-from naskit.space import Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.random_search import sample_new
 
 

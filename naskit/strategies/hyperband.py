@@ -8,8 +8,9 @@ lowest fidelity (bracket s_max) to a few cells trained fully from the start (bra
 
 from __future__ import annotations
 
-from naskit.space import NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.halving import SuccessiveHalving, check_fidelities, halving_schedule, max_halvings
 
 

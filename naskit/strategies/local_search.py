@@ -15,8 +15,9 @@ The paper's Algorithm 1 differs from that code in two ways: it starts from one r
 
 from __future__ import annotations
 
-from naskit.space import Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.random_search import sample_new
 
 

@@ -17,7 +17,7 @@
 
 Example:
     >>> import random
-    >>> from naskit.space import NB201Space
+    >>> from naskit.core.space import NB201Space
     >>> parent = NB201Space().sample(random.Random(0))
     >>> child = mutate_node_then_edge(parent, random.Random(1))
     >>> sum(a != b for a, b in zip(parent.ops, child.ops))
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import random
 
-from naskit.space import EDGES, NUM_NODES, OPS, Arch
+from naskit.core.space import EDGES, NUM_NODES, OPS, Arch
 
 # naszilla's Cell201.mutate: mutation_rate / (OP_SPOTS - 2), with BANANAS's mutation_rate 1 and NB201's
 # OP_SPOTS = 6 edges; its comment says the "- 2" keeps the rate consistent with its NAS-Bench-101 code.

@@ -23,8 +23,9 @@ import warnings
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from naskit.space import NUM_EDGES, OPS, Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import NUM_EDGES, OPS, Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 from naskit.strategies.random_search import sample_new
 
 ACQUISITIONS = ("its", "ucb")

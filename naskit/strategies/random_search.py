@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Container
 
-from naskit.space import Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 
 
 class RandomSearch(Strategy):

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from naskit.space import EDGES, OPS, Arch, NB201Space
-from naskit.strategies.base import Proposal, Result, Strategy
+from naskit.core.space import EDGES, OPS, Arch, NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.strategies.base import Strategy
 
 # Adam's usual constants (Kingma & Ba 2015); NB201 uses torch.optim.Adam's defaults.
 _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8

@@ -1,0 +1,131 @@
+"""End-to-end cost: what a training run, a search or an experiment cost, phase by phase.
+
+NAS papers often report only the search phase; Lindauer & Hutter (2020) ask for the whole
+bill. ``cost_breakdown`` gives it for any naskit result as a DataFrame, one row per phase and
+a ``total`` row:
+
+- ``search``: the strategy's own work (proposing, learning, bookkeeping), or a one-shot
+  method's supernet and architecture training;
+- ``evaluation``: scoring the candidates (training them, looking them up, ranking them on a
+  supernet);
+- ``final``: training and validating the chosen cell at full fidelity, when it was done.
+
+Columns: ``flops`` (2 per multiply-add), ``sim_seconds`` (the tabular benchmark's simulated
+clock: what the evaluations would have taken to train), measured ``wall_seconds`` and
+``cpu_seconds``, the estimated ``kwh`` and ``kg_co2e`` (``naskit.cost.energy.estimate_energy``), and
+``gpu_hours_estimate`` (``naskit.cost.energy.gpu_hours``: the FLOPs on the reference GPU, an
+ESTIMATE). ``attrs["hardware"]`` says where it ran and ``attrs["notes"]`` what each figure is.
+
+Example:
+    >>> from naskit.trainer.loop import TrainResult
+    >>> run = TrainResult("cell", 0, 1, train_flops=900, eval_flops=100, wall_seconds=2.0, cpu_seconds=2.0)
+    >>> table = cost_breakdown(run)
+    >>> table.index.tolist(), float(table.loc["total", "flops"]), float(table.loc["final", "wall_seconds"])
+    (['search', 'evaluation', 'final', 'total'], 1000.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from naskit.cost.energy import REFERENCE_GPU, REFERENCE_GPU_UTILIZATION, estimate_energy, gpu_hours
+
+PHASES = ("search", "evaluation", "final")
+MEASURES = ("flops", "sim_seconds", "wall_seconds", "cpu_seconds")
+
+
+def phase_table(phases: dict[str, dict], device: str = "cpu", hardware: dict | None = None) -> pd.DataFrame:
+    """The breakdown DataFrame from ``{phase: {flops, sim_seconds, wall_seconds, cpu_seconds}}``.
+
+    Missing phases and measures are 0; energy and GPU-hours are derived from the measures.
+    """
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown phases {sorted(unknown)}; phases are {list(PHASES)}")
+    table = pd.DataFrame([[float(phases.get(p, {}).get(m, 0.0) or 0.0) for m in MEASURES] for p in PHASES],
+                         index=list(PHASES), columns=list(MEASURES))
+    table.loc["total"] = table.sum()
+    energy = [estimate_energy(c, w, device) for c, w in zip(table["cpu_seconds"], table["wall_seconds"])]
+    table["kwh"] = [e.kwh for e in energy]
+    table["kg_co2e"] = [e.kg_co2e for e in energy]
+    table["gpu_hours_estimate"] = [gpu_hours(f) for f in table["flops"]]
+    table.attrs["hardware"] = hardware or _hardware(device)
+    table.attrs["notes"] = (
+        "flops: 2 per multiply-add; sim_seconds: the benchmark's simulated training time; wall/cpu: measured "
+        f"here; kWh and kg CO2e: estimated ({energy[-1].model}); "
+        f"gpu_hours_estimate: flops on a {REFERENCE_GPU} at {REFERENCE_GPU_UTILIZATION:.0%} utilisation, "
+        "an estimate, not a measurement")
+    return table
+
+
+def add(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum breakdowns (e.g. over an experiment's runs); hardware is taken from the first."""
+    if not tables:
+        return phase_table({})
+    total = sum(t[list(MEASURES)].loc[list(PHASES)] for t in tables)
+    return phase_table({p: total.loc[p].to_dict() for p in PHASES}, hardware=tables[0].attrs.get("hardware"))
+
+
+def cost_breakdown(result, final=None, device: str = "cpu") -> pd.DataFrame:
+    """The phase-by-phase cost of a ``TrainResult``, ``SearchRun`` or ``OneShotResult``.
+
+    ``final`` (a ``TrainResult`` or a search ``Result``) adds the final training of the chosen
+    cell when it was done separately; a ``SearchRun`` run with ``final=True`` carries its own.
+    """
+    from naskit.oneshot.config import OneShotResult
+    from naskit.runs.loop import SearchRun
+    from naskit.trainer.loop import TrainResult
+
+    if isinstance(result, TrainResult):  # a training run is the final phase: train and validate one cell
+        return phase_table({"final": _train_phase(result)}, device)
+    if isinstance(result, SearchRun):
+        h, c = result.history, result.cost
+        phases = {
+            "search": {"wall_seconds": c.get("strategy_wall_seconds", 0.0),
+                       "cpu_seconds": c.get("strategy_cpu_seconds", 0.0)},
+            "evaluation": {m: float(np.nansum(h[m])) for m in MEASURES},
+        }
+        final = final if final is not None else getattr(result, "final", None)
+        if final is not None:
+            phases["final"] = _final_phase(final)
+        return phase_table(phases, device)
+    if isinstance(result, OneShotResult):
+        phases = {
+            "search": {"flops": result.search_flops, "wall_seconds": result.wall_seconds - result.eval_wall_seconds,
+                       "cpu_seconds": result.cpu_seconds - result.eval_cpu_seconds},
+            "evaluation": {"flops": result.eval_flops, "wall_seconds": result.eval_wall_seconds,
+                           "cpu_seconds": result.eval_cpu_seconds},
+        }
+        if final is not None:
+            phases["final"] = _final_phase(final)
+        return phase_table(phases, result.config.device)
+    raise TypeError(f"cost_breakdown takes a TrainResult, SearchRun or OneShotResult, got {type(result).__name__}")
+
+
+def _train_phase(result) -> dict:
+    return {"flops": result.train_flops + result.eval_flops, "wall_seconds": result.wall_seconds,
+            "cpu_seconds": result.cpu_seconds}
+
+
+def _final_phase(final) -> dict:
+    from naskit.trainer.loop import TrainResult
+
+    if isinstance(final, TrainResult):
+        return _train_phase(final)
+    return {m: getattr(final, m, 0.0) for m in MEASURES}
+
+
+def _hardware(device: str) -> dict:
+    import os
+    import platform
+
+    import torch
+
+    from naskit.runtime.manifest import _cpu_model
+
+    info = {"device": str(device), "cpu": _cpu_model(), "logical_cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "host": platform.node(), "torch": torch.__version__}
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info

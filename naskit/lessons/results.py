@@ -1,0 +1,83 @@
+"""A lesson's key numbers, machine-readable: written as recorded, compared between runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+# --- Key numbers, machine-readable -------------------------------------------------------------
+def results_path(output: str | Path) -> Path:
+    """``out/NN_name.ipynb`` -> ``out/NN_name.results.json``."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}.results.json")
+
+
+class Results:
+    """A lesson's key numbers, written to a JSON file as they are recorded.
+
+    Lessons record what a learner or an instructor would compare between two runs (the best
+    cell found, an accuracy, a correlation) with ``record``, and measured times separately with
+    ``timing``: two executions of a lesson must give identical ``results``, while ``timings``
+    are expected to differ. ``naskit lessons run`` injects the file's path as ``RESULTS``;
+    with ``path=None`` (a lesson opened in JupyterLab) the numbers are only kept in memory.
+
+    Example:
+        >>> results = Results(None)
+        >>> results.record("best_test_acc", 0.9712)
+        >>> results.timing("search_seconds", 1.5)
+        >>> results.data
+        {'results': {'best_test_acc': 0.9712}, 'timings': {'search_seconds': 1.5}}
+    """
+
+    def __init__(self, path: str | Path | None):
+        self.path = None if path is None else Path(path)
+        self.data: dict[str, dict] = {"results": {}, "timings": {}}
+
+    def record(self, key: str, value: Any) -> None:
+        """Record a result (a number, string, bool, or a list/dict of them)."""
+        self._set("results", key, value)
+
+    def timing(self, key: str, seconds: float) -> None:
+        """Record a measured duration: kept apart, since it differs between runs."""
+        self._set("timings", key, float(seconds))
+
+    def _set(self, section: str, key: str, value: Any) -> None:
+        import json
+
+        from naskit.runtime.manifest import _json_checked
+
+        self.data[section][str(key)] = json.loads(json.dumps(_json_checked(key, _plain(value))))
+        if self.path is not None:
+            from naskit.runtime.files import atomic_write_bytes
+
+            text = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
+            atomic_write_bytes(self.path, text.encode())
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays, tuples -> plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def load_results(path: str | Path) -> dict:
+    """A results file written by ``Results``."""
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def compare_results(a: dict, b: dict) -> list[str]:
+    """The keys whose recorded results differ between two runs (timings are not compared)."""
+    import json
+
+    ra, rb = a.get("results", {}), b.get("results", {})
+    # compared as JSON text, so that NaN equals NaN and a missing key differs from any value
+    text = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731
+    return sorted(k for k in set(ra) | set(rb) if k not in ra or k not in rb or text(ra[k]) != text(rb[k]))
