@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import random
 import zipfile
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 from naskit.core.configs import MNIST1DArgs
+from naskit.runtime.files import atomic_write_bytes
 
 SPLIT_SEED = 0
 # sha256 of the generated MNIST-1D arrays (see ``Dataset.sha256``). A different value means
@@ -170,23 +172,28 @@ def cache_dir() -> Path:
     return Path(os.environ.get("NASKIT_CACHE", Path.home() / ".cache" / "naskit"))
 
 
-def _arrays(name: str) -> tuple[np.ndarray, ...]:
-    """The four arrays of ``name``, from the disk cache when it holds a matching copy."""
-    path = cache_dir() / f"{name}.npz"
+def _disk_cached(path: Path, names: tuple[str, ...], make) -> tuple[np.ndarray, ...]:
+    """The arrays ``names`` from the cache file ``path`` when its recorded hash matches them; else
+    ``make()``'s, written there atomically (a damaged cache is regenerated, never trusted)."""
     if path.exists():
         try:
             with np.load(path) as z:
-                arrays = tuple(z[k] for k in ("x", "y", "x_test", "y_test"))
-            if _hash_arrays(*arrays) == str(np.load(path)["sha256"]):
-                return arrays
+                arrays = tuple(z[k] for k in names)
+                if _hash_arrays(*arrays) == str(z["sha256"]):
+                    return arrays
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-            pass  # a damaged cache is regenerated, never trusted
-    arrays = _DATASETS[name][0]()
+            pass
+    arrays = make()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-    np.savez(tmp, x=arrays[0], y=arrays[1], x_test=arrays[2], y_test=arrays[3], sha256=_hash_arrays(*arrays))
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **dict(zip(names, arrays)), sha256=_hash_arrays(*arrays))
+    atomic_write_bytes(path, buffer.getvalue())
     return arrays
+
+
+def _arrays(name: str) -> tuple[np.ndarray, ...]:
+    """The four arrays of ``name``, from the disk cache when it holds a matching copy."""
+    return _disk_cached(cache_dir() / f"{name}.npz", ("x", "y", "x_test", "y_test"), _DATASETS[name][0])
 
 
 def _generated(args: MNIST1DArgs) -> Dataset:
@@ -195,23 +202,8 @@ def _generated(args: MNIST1DArgs) -> Dataset:
     if key in _MEMORY_CACHE:
         return _MEMORY_CACHE[key]
     digest_of_args = hashlib.sha256(repr(args).encode()).hexdigest()[:16]
-    path = cache_dir() / f"mnist1d-{digest_of_args}.npz"
     names = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
-    arrays = None
-    if path.exists():
-        try:
-            with np.load(path) as z:
-                arrays = tuple(z[k] for k in names)
-                if _hash_arrays(*arrays) != str(z["sha256"]):
-                    arrays = None
-        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-            arrays = None  # a damaged cache is regenerated, never trusted
-    if arrays is None:
-        arrays = generate_mnist1d(args)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, **dict(zip(names, arrays)), sha256=_hash_arrays(*arrays))
-        os.replace(tmp, path)
+    arrays = _disk_cached(cache_dir() / f"mnist1d-{digest_of_args}.npz", names, lambda: generate_mnist1d(args))
 
     def tensor(a):
         return torch.from_numpy(np.ascontiguousarray(a[:, None]))

@@ -12,7 +12,7 @@ from naskit.evaluators.tabular import TabularEvaluator
 from naskit.runs.budget import Budget
 from naskit.runs.loop import search
 from naskit.strategies import make_strategy
-from naskit.viz.explorers import estimator_explorer, estimator_view, replay_frame, search_replay
+from naskit.viz.explorers import estimator_explorer, estimator_view, playback_frame, search_playback
 
 
 @pytest.fixture(scope="module")
@@ -23,27 +23,27 @@ def run():
 
 def test_replay_frame_is_the_history_up_to_n(run):
     h = run.history
-    frame = replay_frame(h, 25, population=10)
+    frame = playback_frame(h, 25, population=10)
     assert frame["curve"] == list(h["best_valid_so_far"].iloc[:26])
     assert frame["best_valid"] == h["valid_acc"].iloc[:26].max()
     assert frame["best_arch"] == h["incumbent"].iloc[25]
     assert frame["population"] == list(range(16, 26))
     with pytest.raises(ValueError, match="n must be in 0..39"):
-        replay_frame(h, 40)
+        playback_frame(h, 40)
 
 
 def test_replay_frame_skips_failed_evaluations():
     h = pd.DataFrame({"arch": ["a", "b"], "valid_acc": [np.nan, 0.4], "status": ["failed", "ok"]})
-    assert replay_frame(h, 0)["best_arch"] is None
-    assert replay_frame(h, 1)["best_arch"] == "b"
+    assert playback_frame(h, 0)["best_arch"] is None
+    assert playback_frame(h, 1)["best_arch"] == "b"
 
 
 def test_search_replay_follows_its_slider(run):
-    widget = search_replay(run)
+    widget = search_playback(run)
     assert widget.slider.max == 39 and widget.frame["n"] == 39
     image = widget.image.value
     widget.slider.value = 5
-    assert widget.frame == replay_frame(run.history, 5, population=10)
+    assert widget.frame == playback_frame(run.history, 5, population=10)
     assert "after 6 evaluations" in widget.html.value and widget.frame["best_arch"] in widget.html.value
     assert bytes(widget.image.value) != bytes(image) and bytes(widget.image.value).startswith(b"\x89PNG")
 

@@ -143,7 +143,7 @@ def test_ctrl_c_in_a_terminal_marks_the_evaluation_interrupted_and_resume_finish
 
 # --- 3. failing candidates --------------------------------------------------------------------
 def test_nan_loss_exception_and_out_of_memory_are_failed_evaluations(monkeypatch, one_thread):
-    trainer = import_module("naskit.train")  # the module (``naskit.train`` is also the function)
+    trainer = import_module("naskit.trainer.loop")
     original = trainer._run_epochs
     space = NB201Space()
 

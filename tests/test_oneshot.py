@@ -34,7 +34,7 @@ from naskit.oneshot import (
     search_darts,
     search_darts_plus,
 )
-from naskit.oneshot.common import PathFlops, SearchRun, derive
+from naskit.oneshot.common import OneShotRun, PathFlops, derive
 from naskit.oneshot.darts import Mixture, Step, arch_optimizer, arch_step, init_alpha
 from naskit.oneshot.darts_minus import AuxiliarySkip
 from naskit.oneshot.gdas import GumbelHard
@@ -135,7 +135,7 @@ def test_data_must_be_a_dataset():
 # --- cost ----------------------------------------------------------------------------------------
 
 def test_path_flops_match_the_standalone_network(data):
-    run = SearchRun(data, TINY)
+    run = OneShotRun(data, TINY)
     example = data.x_train[:1]
     archs = [Arch(("none",) * 6), Arch(("nor_conv_3x3",) * 6),
              parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|")]
@@ -161,7 +161,7 @@ def test_darts_flop_tally(data, runs):
                                    GumbelHard(10.0, 0.1, 1, add_unchosen=False)],
                          ids=["darts", "darts-", "gdas", "gdas_v1"])
 def test_one_arch_step_moves_alpha(data, relax):
-    run = SearchRun(data, TINY)
+    run = OneShotRun(data, TINY)
     alpha = init_alpha(run)
     before = alpha.detach().clone()
     weights_before = [p.detach().clone() for p in run.weights]
@@ -209,7 +209,7 @@ def test_gumbel_sample_is_one_hot_with_soft_gradient():
 
 def test_a_single_path_step_moves_only_that_path(data):
     """Ops off the sampled path get no gradient, so no momentum or weight-decay step either."""
-    run = SearchRun(data, TINY)
+    run = OneShotRun(data, TINY)
     arch = parse("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|")  # one conv, edge 0
     before = {k: v.detach().clone() for k, v in run.supernet.named_parameters()}
     for _ in range(2):  # the second step would move stale momentum, if there were any
@@ -255,7 +255,7 @@ def nb201_valid_loader(data, batch_size, seed):
 
 def trained_supernet(data, steps=4):
     """A supernet after a few random-path steps: its skeleton's BN has running statistics of its own."""
-    run, rng = SearchRun(data, TINY), random.Random(0)
+    run, rng = OneShotRun(data, TINY), random.Random(0)
     for idx in list(run.train_batches())[:steps]:
         run.weight_step(idx, {"arch": NB201Space().sample(rng)})
     return run.supernet

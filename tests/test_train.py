@@ -1,4 +1,4 @@
-"""Tests for naskit.train: determinism, curves, failure handling, cost bookkeeping, bad configs.
+"""Tests for naskit.trainer: determinism, curves, failure handling, cost bookkeeping, bad configs.
 
 Runs are kept tiny: 256 MNIST-1D training sequences (``tiny_mnist1d``), 4 channels, 1-2 epochs.
 """

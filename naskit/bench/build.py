@@ -14,7 +14,8 @@ from pathlib import Path
 
 from naskit.bench.protocol import PROTOCOLS, BenchProtocol, Job, job_runs, plan
 from naskit.bench.shards import check_shard, read_records, run_jobs
-from naskit.core.space import NB201Space, parse
+from naskit.core.checks import as_arch
+from naskit.core.space import NB201Space
 
 RECORD_FIELDS = (
     "key", "arch", "seed", "status", "error", "train_loss", "valid_acc", "valid_loss", "test_acc",
@@ -56,7 +57,7 @@ def lookup_or_train(bench, arch, protocol: BenchProtocol | None = None) -> tuple
     """
     if bench is not None and arch in bench:
         return bench.query(arch).test_acc, "table"
-    arch = parse(arch) if isinstance(arch, str) else arch
+    arch = as_arch(arch)
     if protocol is None:  # the protocol of the table's version (v1 for a table that names none)
         protocol = PROTOCOLS.get((bench.meta if bench is not None else {}).get("version", "v1"), BenchProtocol())
     records = train_job(Job(NB201Space().canonical(arch), str(arch), protocol.seeds[:1]), protocol)

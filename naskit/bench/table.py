@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from naskit.core.checks import as_arch
 from naskit.core.space import Arch, NB201Space, parse
 
 CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
@@ -120,7 +121,7 @@ class TabularBenchmark:
     # ---- lookups -------------------------------------------------------------------------
     def entry(self, arch: Arch | str) -> int:
         """Row of ``arch``'s class (or of the arch itself for a user table)."""
-        return self._entry(_as_arch(arch))
+        return self._entry(as_arch(arch))
 
     def _entry(self, arch: Arch) -> int:
         entry = self._cell_list[arch.index]
@@ -131,7 +132,7 @@ class TabularBenchmark:
     def query(self, arch: Arch | str, epoch: int | None = None, seed: int | None = None) -> Query:
         """Metrics of ``arch`` after ``epoch`` epochs (default: the last) for ``seed`` (default:
         the mean over the seeds it was trained with), and what that evaluation costs."""
-        arch = _as_arch(arch)
+        arch = as_arch(arch)
         i = self._entry(arch)
         e = self.epochs if epoch is None else self._epoch(epoch)
         params, flops, train_flops, eval_flops, seconds, flops_nb201, params_nb201 = self._per_entry[i]
@@ -163,7 +164,7 @@ class TabularBenchmark:
         random seed per query; here the draw is a pure function of ``draw`` and the cell, so a
         search replays exactly). Different cells, and different draws, read different runs.
         """
-        arch = _as_arch(arch)
+        arch = as_arch(arch)
         seeds = self._seeds_of_entry[self._entry(arch)]
         return seeds[_mix(draw, arch.index) % len(seeds)]
 
@@ -341,14 +342,6 @@ def _mix(draw: int, index: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
     return z ^ (z >> 31)
-
-
-def _as_arch(arch) -> Arch:
-    if isinstance(arch, Arch):
-        return arch
-    if isinstance(arch, str):
-        return parse(arch)
-    raise ValueError(f"expected an Arch or an NB201 string, got {type(arch).__name__}")
 
 
 def _whole_numbers(column: pd.Series, name: str, minimum: int | None = None) -> pd.Series:

@@ -23,8 +23,9 @@ def is_whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_whole(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
-    """``value`` if it is a whole number in [minimum, maximum], else a ``ValueError`` naming ``name``."""
+def check_whole(name: str, value, minimum: int | None = None, maximum: int | None = None, why: str = "") -> int:
+    """``value`` if it is a whole number in [minimum, maximum], else a ``ValueError`` naming ``name``
+    (and ``why``, a short reason, in brackets)."""
     low_ok = minimum is None or (is_whole(value) and value >= minimum)
     high_ok = maximum is None or (is_whole(value) and value <= maximum)
     if not (is_whole(value) and low_ok and high_ok):
@@ -34,7 +35,7 @@ def check_whole(name: str, value, minimum: int | None = None, maximum: int | Non
             allowed = f"a whole number of at least {minimum}"
         else:
             allowed = "a whole number"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be {allowed}{f' ({why})' if why else ''}, got {value!r}")
     return value
 
 

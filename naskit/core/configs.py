@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from naskit.core.checks import check_whole
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -64,8 +66,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+            check_whole(name, value, 1)
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if self.schedule not in ("cosine", "constant"):
@@ -105,8 +106,7 @@ class MNIST1DArgs:
     def __post_init__(self) -> None:
         for name in ("n_train", "n_valid", "n_test"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 10:
-                raise ValueError(f"{name} must be a whole number of at least 10 (one per class), got {value!r}")
+            check_whole(name, value, 10, why="one per class")
         if len(set(self.seeds)) != 3:
             raise ValueError(f"seeds must be three different generator seeds (train, valid, test), got {self.seeds!r}")
 

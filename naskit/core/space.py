@@ -83,12 +83,9 @@ class Arch:
         return self.ops[EDGES.index((to_node, from_node))]
 
     def is_connected(self) -> bool:
-        """True when some path of non-``none`` edges leads from the input to the output."""
-        reach = [True] + [False] * (NUM_NODES - 1)
-        for (i, j), op in zip(EDGES, self.ops):
-            if op != "none" and reach[j]:
-                reach[i] = True
-        return reach[-1]
+        """True when some path of non-``none`` edges leads from the input to the output (then
+        the edges on such paths are the cell's live edges, ``live_edges``)."""
+        return bool(live_edges(self))
 
 
 def parse(text: str) -> Arch:

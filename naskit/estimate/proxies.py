@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
+from naskit.core.checks import check_whole
 from naskit.core.configs import NetworkConfig
 from naskit.core.space import Arch
 from naskit.cost.flops import count_params, forward_flops
@@ -400,8 +401,7 @@ def minibatch(data: Dataset, batch_size: int, seed: int) -> tuple[Tensor, Tensor
     same seed is a prefix of a larger one.
     """
     n = len(data.y_train)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in 1..{n} (the training examples), got {batch_size!r}")
+    check_whole("batch_size", batch_size, 1, n, why="the training examples")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:batch_size]
     return data.x_train[order], data.y_train[order]
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.flop_counter import FlopCounterMode
 
-from naskit.core.checks import as_arch, check_fidelity
+from naskit.core.checks import as_arch, check_fidelity, check_whole
 from naskit.core.configs import NetworkConfig
 from naskit.core.space import Arch
 from naskit.core.types import Result
@@ -59,10 +59,8 @@ class ProxyEvaluator:
     def __init__(self, proxy: str = "synflow", dataset: str = "mnist1d", seed: int = 0,
                  batch_size: int | None = None, network: NetworkConfig | None = None):
         check_proxy_names([proxy])
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                       or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive integer or None (the proxy's reference batch), "
-                             f"got {batch_size!r}")
+        if batch_size is not None:
+            check_whole("batch_size", batch_size, 1, why="or None: the proxy's reference batch")
         self.proxy, self.dataset, self.seed, self.batch_size = proxy, dataset, seed, batch_size
         self.network = network or NetworkConfig()
 

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from naskit.bench.table import TabularBenchmark
-from naskit.core.checks import as_arch, check_fidelity
+from naskit.core.checks import as_arch, check_fidelity, check_whole
 from naskit.core.space import Arch
 from naskit.core.types import Result
 
@@ -45,8 +45,7 @@ class TabularEvaluator:
     def __init__(self, bench: TabularBenchmark, seed: int = 0, epochs: int | None = None, signal: str = "one_run"):
         if signal not in SIGNALS:
             raise ValueError(f"unknown signal {signal!r}; choose one of {', '.join(SIGNALS)}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be a whole number (it draws which training run a query reads), got {seed!r}")
+        check_whole("seed", seed, why="it draws which training run a query reads")
         self.bench, self.seed, self.signal = bench, seed, signal
         self.max_fidelity = bench.epochs
         self.epochs = check_fidelity(epochs, bench.epochs)

@@ -19,8 +19,9 @@ import copy
 import torch
 from torch import nn
 
+from naskit.core.checks import as_arch, check_whole
 from naskit.core.configs import NetworkConfig
-from naskit.core.space import CONV_KERNEL, EDGES, NUM_NODES, OPS, Arch, live_edges, parse
+from naskit.core.space import CONV_KERNEL, EDGES, NUM_NODES, OPS, Arch, live_edges
 from naskit.nn import ops
 
 
@@ -171,8 +172,7 @@ class Network(nn.Module):
 
     def __init__(self, arch: Arch, config: NetworkConfig = NetworkConfig(), groups: int = 1):
         super().__init__()
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"groups must be a whole number of at least 1, got {groups!r}")
+        check_whole("groups", groups, 1)
         self.arch, self.config, self.groups = arch, config, groups
         self.stem, self.cells, self.head, self.classifier = skeleton(
             config, lambda width: Cell(arch, config.ndim, width, groups), groups)
@@ -229,8 +229,7 @@ def build_model(
             the caller's global torch RNG.
         device: ``"cpu"`` (default), ``"cuda"`` or ``"mps"``.
     """
-    if isinstance(arch, str):
-        arch = parse(arch)
+    arch = as_arch(arch)
     if config is None:
         config = NetworkConfig(**config_kwargs)
     elif config_kwargs:

@@ -41,14 +41,20 @@ def conv(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int 
     )
 
 
-def conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    """Conv -> BN. The cell applies the ReLU once per source node and shares it."""
-    return nn.Sequential(conv(ndim, c_in, c_out, k, stride, groups), nn.BatchNorm2d(groups * c_out))
+def conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, affine: bool = True,
+            track_running_stats: bool = True) -> nn.Sequential:
+    """Conv -> BN. The cell applies the ReLU once per source node and shares it.
+
+    ``affine`` and ``track_running_stats`` are BatchNorm's options (a weight-sharing supernet
+    turns both off, as NB201's search cells do)."""
+    bn = nn.BatchNorm2d(groups * c_out, affine=affine, track_running_stats=track_running_stats)
+    return nn.Sequential(conv(ndim, c_in, c_out, k, stride, groups), bn)
 
 
-def relu_conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    """ReLU -> Conv -> BN (NB201's ``ReLUConvBN``)."""
-    return nn.Sequential(nn.ReLU(), *conv_bn(ndim, c_in, c_out, k, stride, groups))
+def relu_conv_bn(ndim: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, affine: bool = True,
+                 track_running_stats: bool = True) -> nn.Sequential:
+    """ReLU -> Conv -> BN (NB201's ``ReLUConvBN``); options as for ``conv_bn``."""
+    return nn.Sequential(nn.ReLU(), *conv_bn(ndim, c_in, c_out, k, stride, groups, affine, track_running_stats))
 
 
 class _AlongSpatialAxes(nn.Module):

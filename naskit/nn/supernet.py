@@ -34,18 +34,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from naskit.core.checks import as_arch
 from naskit.core.configs import NetworkConfig
-from naskit.core.space import EDGES, NUM_EDGES, NUM_NODES, OPS, Arch, live_edges, parse
+from naskit.core.space import EDGES, NUM_EDGES, NUM_NODES, OPS, Arch, live_edges
 from naskit.nn import ops
 from naskit.nn.network import Cell, Network, skeleton, to_internal
 
 WEIGHTS_SHAPE = (NUM_EDGES, len(OPS))  # (6, 5): one row per edge, one column per op
-
-
-def relu_conv_bn(ndim: int, channels: int, k: int, affine: bool, track_running_stats: bool) -> nn.Sequential:
-    """``ops.relu_conv_bn`` with the BatchNorm options weight-sharing needs (same layout)."""
-    bn = nn.BatchNorm2d(channels, affine=affine, track_running_stats=track_running_stats)
-    return nn.Sequential(nn.ReLU(), ops.conv(ndim, channels, channels, k), bn)
 
 
 class MixedEdge(nn.Module):
@@ -55,8 +50,10 @@ class MixedEdge(nn.Module):
         super().__init__()
         self.ops = nn.ModuleDict({
             "skip_connect": nn.Identity(),
-            "nor_conv_1x1": relu_conv_bn(ndim, channels, 1, affine, track_running_stats),
-            "nor_conv_3x3": relu_conv_bn(ndim, channels, 3, affine, track_running_stats),
+            "nor_conv_1x1": ops.relu_conv_bn(ndim, channels, channels, 1, affine=affine,
+                                             track_running_stats=track_running_stats),
+            "nor_conv_3x3": ops.relu_conv_bn(ndim, channels, channels, 3, affine=affine,
+                                             track_running_stats=track_running_stats),
             "avg_pool_3x3": ops.avg_pool(ndim),
         })
 
@@ -220,7 +217,7 @@ class SuperNet(nn.Module):
         if len(given) != 1:
             raise ValueError(f"give exactly one of arch=, weights= or hard=, got {given or 'none of them'}")
         if arch is not None:
-            return {"arch": parse(arch) if isinstance(arch, str) else arch}
+            return {"arch": as_arch(arch)}
         if weights is not None:
             return {"weights": _check_weights(weights, "weights")}
         hard = _check_weights(hard, "hard")
@@ -242,7 +239,7 @@ class SuperNet(nn.Module):
         before evaluating the network in eval mode. The copy is in the supernet's train/eval
         mode, on its device and dtype; the caller's global RNG is untouched.
         """
-        arch = parse(arch) if isinstance(arch, str) else arch
+        arch = as_arch(arch)
         like = next(self.parameters())
         with torch.random.fork_rng(devices=[]):
             net = Network(arch, self.config)  # its random init is overwritten below

@@ -1,7 +1,7 @@
 """What every one-shot search shares: the supernet, its minibatches, its weight step, and
 how a cell inherits an accuracy from it.
 
-A search builds one ``SearchRun``. All its randomness comes from ``config.seed``: the
+A search builds one ``OneShotRun``. All its randomness comes from ``config.seed``: the
 supernet's initialisation (``build_supernet(seed=...)``), and a private ``torch.Generator``
 that draws the minibatches (and the architecture logits' initialisation and Gumbel noise).
 The global torch RNG is never used, and the thread count is restored afterwards.
@@ -129,19 +129,7 @@ def accuracy(supernet: SuperNet, x: torch.Tensor, y: torch.Tensor, mode: Callabl
     return correct / len(y)
 
 
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run with ``threads`` intra-op threads (as ``naskit.train`` does), restoring the caller's."""
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class SearchRun:
+class OneShotRun:
     """One search's supernet, data on its device, weight optimizer, minibatches and FLOP tally."""
 
     def __init__(self, data: Dataset, config: OneShotConfig):
@@ -157,7 +145,7 @@ class SearchRun:
         self.steps_per_epoch = math.ceil(len(self.y) / config.batch_size)
         self.total_steps = config.epochs * self.steps_per_epoch
         self.weights = [p for p in self.supernet.parameters() if p.requires_grad]
-        # SGD with Nesterov momentum. Not naskit.train's FlatSGD, which moves every weight each
+        # SGD with Nesterov momentum. Not naskit.trainer.sgd.FlatSGD, which moves every weight each
         # step: on a single path (RSPS, GDAS) the ops off the path get no gradient (None), and
         # torch's SGD leaves them alone, momentum and decay too. The learning rate follows a
         # cosine per epoch, as DARTS's train_search.py and NB201's search scripts anneal it:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
+from naskit.core.checks import check_whole
 from naskit.core.space import Arch, NB201Space
 
 GDAS_VARIANTS = ("gdas", "gdas_v1")  # NB201's forward_gdas (the reference), forward_gdas_v1
@@ -115,8 +116,7 @@ def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
 
 
 def _whole(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    check_whole(name, value, minimum)
 
 
 def _number(name: str, value, positive: bool = False) -> float:

@@ -31,8 +31,9 @@ import torch
 from naskit.core.space import NUM_EDGES, OPS
 from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
-from naskit.oneshot.common import SearchRun, derive, skip_share, torch_threads
+from naskit.oneshot.common import OneShotRun, derive, skip_share
 from naskit.oneshot.config import EpochLog, OneShotConfig, OneShotResult
+from naskit.runtime.threads import threads_set
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ def bilevel_search(method: str, data: Dataset, config: OneShotConfig | None, rel
     """
     config = config or OneShotConfig()
     history: list[EpochLog] = []
-    with torch_threads(config.threads), Stopwatch() as watch:
-        run = SearchRun(data, config)
+    with threads_set(config.threads), Stopwatch() as watch:
+        run = OneShotRun(data, config)
         alpha = init_alpha(run)
         a_opt = arch_optimizer(alpha, config)
         for epoch in range(config.epochs):
@@ -104,7 +105,7 @@ def bilevel_search(method: str, data: Dataset, config: OneShotConfig | None, rel
     )
 
 
-def init_alpha(run: SearchRun) -> torch.Tensor:
+def init_alpha(run: OneShotRun) -> torch.Tensor:
     """Architecture logits (6, 5) near zero, every op equally likely (Liu et al.; NB201: 1e-3 * randn)."""
     alpha = (1e-3 * torch.randn(NUM_EDGES, len(OPS), generator=run.generator)).to(run.device)
     return alpha.requires_grad_(True)
@@ -115,7 +116,7 @@ def arch_optimizer(alpha: torch.Tensor, config: OneShotConfig) -> torch.optim.Op
                             weight_decay=config.arch_weight_decay)
 
 
-def arch_step(run: SearchRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer, mode: dict) -> float:
+def arch_step(run: OneShotRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer, mode: dict) -> float:
     """One Adam step of ``alpha`` on a validation batch, the supernet's weights held fixed.
 
     Only ``alpha``'s gradient is computed (``backward(inputs=...)``); ``mode`` must have been
@@ -129,7 +130,7 @@ def arch_step(run: SearchRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer,
     return loss.item()
 
 
-def _epoch(run: SearchRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer, relax: Relaxation,
+def _epoch(run: OneShotRun, alpha: torch.Tensor, a_opt: torch.optim.Optimizer, relax: Relaxation,
            epoch: int) -> EpochLog:
     """One pass over the training split, one architecture step after each weight step."""
     g = run.generator

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from naskit.core.checks import check_whole
 from naskit.core.space import NUM_EDGES, parse
 from naskit.data import Dataset
 from naskit.oneshot.config import OneShotConfig, OneShotResult
@@ -25,9 +26,7 @@ from naskit.oneshot.darts import Mixture, bilevel_search
 
 
 def _check_max_skips(max_skip_connects: int) -> None:
-    if isinstance(max_skip_connects, bool) or not isinstance(max_skip_connects, int) \
-            or not 1 <= max_skip_connects <= NUM_EDGES:
-        raise ValueError(f"max_skip_connects must be a whole number in 1..{NUM_EDGES}, got {max_skip_connects!r}")
+    check_whole("max_skip_connects", max_skip_connects, 1, NUM_EDGES)
 
 
 def search_darts_plus(data: Dataset, config: OneShotConfig | None = None,

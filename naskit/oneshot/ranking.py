@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from naskit.bench.table import TabularBenchmark
-from naskit.core.space import Arch, parse
+from naskit.core.checks import as_arch
+from naskit.core.space import Arch
 from naskit.data import Dataset
 from naskit.estimate.correlate import correlate
 from naskit.oneshot.config import OneShotConfig
@@ -81,7 +82,7 @@ def ranking_quality(data: Dataset, bench: TabularBenchmark, cells: list[str | Ar
     scoring = replace(config, candidate_scoring=candidate_scoring)  # checks the value
     if isinstance(cells, int):
         cells = sample_cells(bench, cells, seed=config.seed)
-    archs = [parse(c) if isinstance(c, str) else c for c in cells]
+    archs = [as_arch(c) for c in cells]
     missing = [str(a) for a in archs if a not in bench]
     if missing:
         raise ValueError(f"{len(missing)} cells are not in the benchmark, e.g. {missing[0]}")

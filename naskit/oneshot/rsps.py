@@ -49,12 +49,14 @@ from dataclasses import replace
 
 import torch
 
+from naskit.core.checks import as_arch, check_whole
 from naskit.core.space import NUM_EDGES, OPS, Arch, NB201Space, parse
 from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
 from naskit.nn.supernet import SuperNet
-from naskit.oneshot.common import PathFlops, SearchRun, accuracy, skip_share, torch_threads
+from naskit.oneshot.common import OneShotRun, PathFlops, accuracy, skip_share
 from naskit.oneshot.config import EpochLog, OneShotConfig, OneShotResult
+from naskit.runtime.threads import threads_set
 
 RANKING_FIELDS = ("num_candidates", "candidate_scoring", "rank_batch_size")  # what training ignores
 
@@ -77,9 +79,7 @@ def candidates(num_candidates: int, seed: int = 0) -> list[Arch]:
         (True, 3)
     """
     space = NB201Space()
-    if isinstance(num_candidates, bool) or not isinstance(num_candidates, int) \
-            or not 1 <= num_candidates <= len(space):
-        raise ValueError(f"num_candidates must be a whole number in 1..{len(space):,}, got {num_candidates!r}")
+    check_whole("num_candidates", num_candidates, 1, len(space))
     rng = random.Random(f"rsps candidates, seed {seed}")
     drawn: dict[Arch, None] = {}  # insertion-ordered set
     while len(drawn) < num_candidates:
@@ -106,8 +106,8 @@ def search_rsps(data: Dataset, config: OneShotConfig | None = None, on_epoch=Non
     config = config or OneShotConfig()
     space, rng = NB201Space(), random.Random(config.seed)  # rng: the training's random paths
     history: list[EpochLog] = []
-    with torch_threads(config.threads), Stopwatch() as watch:
-        run = SearchRun(data, config)
+    with threads_set(config.threads), Stopwatch() as watch:
+        run = OneShotRun(data, config)
         for epoch in range(config.epochs):
             losses = [run.weight_step(idx, {"arch": space.sample(rng)}) for idx in run.train_batches()]
             history.append(EpochLog(
@@ -152,7 +152,7 @@ def rank(supernet: SuperNet, archs: list[Arch | str], data: Dataset,
     config = config or OneShotConfig()
     device = next(supernet.parameters()).device
     x, y = data.x_valid.to(device), data.y_valid.to(device)
-    archs = [parse(a) if isinstance(a, str) else a for a in archs]
+    archs = [as_arch(a) for a in archs]
     return _scores(supernet, archs, x, y, config)
 
 
@@ -229,7 +229,7 @@ def rsps_from(rsps: OneShotResult, data: Dataset, **ranking) -> OneShotResult:
     device = next(supernet.parameters()).device
     x, y = data.x_valid.to(device), data.y_valid.to(device)
     flops = PathFlops.measure(supernet, data.x_train[:1].to(device))
-    with torch_threads(config.threads):
+    with threads_set(config.threads):
         _, old_flops, old_watch = _measured_ranking(supernet, x, y, rsps.config, flops)
         new, new_flops, new_watch = _measured_ranking(supernet, x, y, config, flops)
     eval_flops = rsps.eval_flops - old_flops + new_flops

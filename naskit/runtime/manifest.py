@@ -21,11 +21,12 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from naskit.runtime.files import atomic_write_bytes
 
 MANIFEST_SCHEMA = 1
 # Environment variables that change numerics: thread pools (OpenMP, MKL, OpenBLAS, BLIS,
@@ -169,17 +170,7 @@ def write_manifest(path: str | os.PathLike, manifest: dict) -> Path:
     """
     path = Path(path)
     text = json.dumps(_json_checked("manifest", manifest), indent=2, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 

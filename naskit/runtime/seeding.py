@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from naskit.core.checks import check_whole
+
 
 def _check_seed(seed) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
@@ -85,8 +87,8 @@ def deterministic(enabled: bool = True, threads: int | None = None) -> Iterator[
     """
     import torch
 
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    if threads is not None:
+        check_whole("threads", threads, 1, why="or None to leave it unchanged")
     cudnn = torch.backends.cudnn
     previous = (
         torch.are_deterministic_algorithms_enabled(),

@@ -24,8 +24,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from naskit.core.checks import as_arch
 from naskit.core.configs import NetworkConfig, TrainConfig
-from naskit.core.space import Arch, parse
+from naskit.core.space import Arch
 from naskit.cost import flops as cost
 from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
@@ -168,7 +169,7 @@ def _train(arch_or_model, data, seed, config, network, device) -> TrainResult:
         if isinstance(arch_or_model, Network):
             label = str(arch_or_model.arch)
     else:
-        arch = parse(arch_or_model) if isinstance(arch_or_model, str) else arch_or_model
+        arch = as_arch(arch_or_model)
         model, label = build_model(arch, network_for(data, network), seed=seed, device=device), str(arch)
     result = TrainResult(arch=label, seed=seed, epochs=config.epochs)
     result.params = cost.count_params(model)

@@ -28,8 +28,9 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
+from naskit.core.checks import as_arch, check_whole
 from naskit.core.configs import NetworkConfig, TrainConfig
-from naskit.core.space import Arch, parse
+from naskit.core.space import Arch
 from naskit.cost import flops as cost
 from naskit.cost.stopwatch import Stopwatch
 from naskit.data import Dataset
@@ -46,8 +47,7 @@ def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     if not seeds:
         raise ValueError("seeds must name at least one seed")
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int):
-            raise ValueError(f"seeds must be whole numbers, got {s!r}")
+        check_whole("seeds", s)
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be different from each other, got {seeds!r}")
     return seeds
@@ -141,7 +141,7 @@ def train_seeds(
     config = config or TrainConfig()
     if epochs is not None:
         config = TrainConfig(**{**asdict(config), "epochs": epochs})
-    arch = parse(arch) if isinstance(arch, str) else arch
+    arch = as_arch(arch)
     net = network_for(data, network)
     with threads_set(config.threads):
         models = [build_model(arch, net, seed=s, device=device) for s in seeds]

@@ -1,6 +1,6 @@
-"""Two lesson widgets: a search replay (lesson 03) and an estimator explorer (lesson 04).
+"""Two lesson widgets: a search playback (lesson 03) and an estimator explorer (lesson 04).
 
-As with the architecture picker, pure functions do the work (``replay_frame``,
+As with the architecture picker, pure functions do the work (``playback_frame``,
 ``estimator_view``) and the widgets only wire a slider or a dropdown to them and draw the result
 as a PNG, so tests set widget values and check the numbers without a browser.
 
@@ -8,7 +8,7 @@ Example:
     >>> import pandas as pd
     >>> history = pd.DataFrame({"arch": ["a", "b", "c"], "valid_acc": [0.5, 0.9, 0.7],
     ...                         "status": ["ok", "ok", "ok"]})
-    >>> frame = replay_frame(history, 2, population=2)
+    >>> frame = playback_frame(history, 2, population=2)
     >>> frame["best_arch"], frame["best_valid"], frame["population"]
     ('b', 0.9, [1, 2])
 """
@@ -54,8 +54,8 @@ class _Explorer(widgets.VBox):
         raise NotImplementedError
 
 
-# --- search replay ------------------------------------------------------------------------------
-def replay_frame(history: pd.DataFrame, n: int, population: int = 10) -> dict:
+# --- search playback ---------------------------------------------------------------------------
+def playback_frame(history: pd.DataFrame, n: int, population: int = 10) -> dict:
     """The state of a search after its evaluations ``0..n``.
 
     Returns ``n``, ``best_valid`` and ``best_arch`` (the best ok evaluation so far), ``curve``
@@ -76,7 +76,7 @@ def replay_frame(history: pd.DataFrame, n: int, population: int = 10) -> dict:
     }
 
 
-def _draw_replay(ax, history: pd.DataFrame, frame: dict) -> None:
+def _draw_playback(ax, history: pd.DataFrame, frame: dict) -> None:
     n = frame["n"]
     ax.scatter(history.index[: n + 1], 100 * history["valid_acc"].iloc[: n + 1], s=10, color="C0", alpha=0.4,
                label="evaluated")
@@ -92,13 +92,13 @@ def _draw_replay(ax, history: pd.DataFrame, frame: dict) -> None:
     ax.legend(loc="lower right", fontsize="small")
 
 
-class SearchReplay(_Explorer):
+class SearchPlayback(_Explorer):
     """A slider over a search's evaluations: the evaluated cells, the population and the
-    best-so-far curve up to the slider's position. ``replay.frame`` is the ``replay_frame``."""
+    best-so-far curve up to the slider's position. ``replay.frame`` is the ``playback_frame``."""
 
     def __init__(self, history: pd.DataFrame, population: int = 10):
         if len(history) == 0:
-            raise ValueError("the search has no evaluations to replay")
+            raise ValueError("the search has no evaluations to play back")
         self.history, self.population = history.reset_index(drop=True), population
         self.slider = widgets.IntSlider(value=len(history) - 1, min=0, max=len(history) - 1,
                                         description="evaluation", continuous_update=False)
@@ -106,17 +106,17 @@ class SearchReplay(_Explorer):
         super().__init__(self.slider)
 
     def _render(self, n: int) -> tuple[bytes, str]:
-        self.frame = replay_frame(self.history, n, self.population)
+        self.frame = playback_frame(self.history, n, self.population)
         best = "none yet" if self.frame["best_arch"] is None else \
             f"<code>{self.frame['best_arch']}</code> ({100 * self.frame['best_valid']:.2f} %)"
-        return (_png(lambda ax: _draw_replay(ax, self.history, self.frame)),
+        return (_png(lambda ax: _draw_playback(ax, self.history, self.frame)),
                 f"after {self.frame['n'] + 1} evaluations, best: {best}")
 
 
-def search_replay(run_or_history, population: int = 10) -> SearchReplay:
-    """A ``SearchReplay`` of a ``SearchRun`` (or its history DataFrame)."""
+def search_playback(run_or_history, population: int = 10) -> SearchPlayback:
+    """A ``SearchPlayback`` of a ``SearchRun`` (or its history DataFrame)."""
     history = getattr(run_or_history, "history", run_or_history)
-    return SearchReplay(history, population)
+    return SearchPlayback(history, population)
 
 
 # --- estimator explorer ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from naskit.core.checks import as_arch
 from naskit.core.configs import NetworkConfig
 from naskit.core.space import EDGES, OPS, Arch, NB201Space, live_edges, parse
 from naskit.cost import flops as cost
@@ -58,7 +59,7 @@ def describe_arch(arch: Arch | str, network_config: NetworkConfig | None = None,
         (1 multiply-add = 2 FLOPs), "live_edges": edge indices that reach the output,
         "is_connected": whether any path joins input and output}``.
     """
-    arch = parse(arch) if isinstance(arch, str) else arch
+    arch = as_arch(arch)
     config = network_config or NetworkConfig()
     params, flops = _network_cost(arch, config, input_size or DEFAULT_INPUT_SIZE[config.ndim])
     return {
@@ -131,7 +132,7 @@ class ArchPicker(widgets.VBox):
 
     @arch.setter
     def arch(self, arch: Arch | str) -> None:
-        arch = parse(arch) if isinstance(arch, str) else arch
+        arch = as_arch(arch)
         self._silent = True  # one refresh for six dropdown changes, not six
         try:
             for dropdown, op in zip(self.dropdowns, arch.ops):
