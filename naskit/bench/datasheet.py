@@ -13,7 +13,7 @@ def summarize(bench: TabularBenchmark) -> dict:
 
     Accuracies are final-epoch test accuracy, mean over seeds, in percent.
     """
-    final = bench._mean["test_acc"][:, -1] * 100
+    final = bench.class_values("test_acc") * 100
     ok = np.isfinite(final)
     best = float(final[ok].max())
     runs = bench.runs_frame()
@@ -44,10 +44,10 @@ def summarize(bench: TabularBenchmark) -> dict:
 def rank_correlation_by_epoch(bench: TabularBenchmark) -> list[dict]:
     """Spearman ρ and Kendall τ between validation accuracy after epoch e and the final test
     accuracy, over classes (seed means): how informative a low-fidelity evaluation is."""
-    final = bench._mean["test_acc"][:, -1]
+    final = bench.class_values("test_acc")
     rows = []
     for e in range(1, bench.epochs + 1):
-        early = bench._mean["valid_acc"][:, e - 1]
+        early = bench.class_values("valid_acc", epoch=e)
         ok = np.isfinite(early) & np.isfinite(final)
         if ok.sum() < 2:  # a rank correlation needs two classes (e.g. the first runs of a build)
             rows.append({"epoch": e, "spearman": float("nan"), "kendall": float("nan")})

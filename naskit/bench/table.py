@@ -168,6 +168,13 @@ class TabularBenchmark:
         seeds = self._seeds_of_entry[self._entry(arch)]
         return seeds[_mix(draw, arch.index) % len(seeds)]
 
+    def class_curves(self, name: str = "valid_acc") -> np.ndarray:
+        """Every entry's curve ``name`` (one of ``CURVES``), the mean over its seeds: shape (N, epochs);
+        NaN after an epoch no seed reached."""
+        if name not in CURVES:
+            raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVES)}")
+        return self._mean[name].copy()
+
     def class_values(self, name: str = "test_acc", epoch: int | None = None, seed: int | None = None) -> np.ndarray:
         """One value per entry (canonical class): curve ``name`` after ``epoch`` (default: the last),
         the mean over seeds (or seed ``seed``'s run; NaN where an entry lacks it); shape (N,).

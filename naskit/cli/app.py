@@ -19,19 +19,19 @@ from naskit.cli.lessons import add_lessons_commands
 # ---- naskit lessons ---------------------------------------------------------------------
 
 
-def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_bench_commands(subparsers) -> None:
     from naskit.cli.bench import add_bench_commands as add
 
     add(subparsers)
 
 
-def add_search_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_search_commands(subparsers) -> None:
     from naskit.cli.search import add_search_commands as add
 
     add(subparsers)
 
 
-def add_estimate_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_estimate_commands(subparsers) -> None:
     from naskit.cli.estimate import add_estimate_commands as add
 
     add(subparsers)

@@ -20,7 +20,7 @@ def datasheet_path(version: str) -> Path:
     return DATA_DIR / f"{Path(VERSIONS[version]).stem}.md"
 
 
-def _shard(text: str) -> tuple[int, int]:
+def shard_argument(text: str) -> tuple[int, int]:
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:
@@ -82,7 +82,7 @@ def bench_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_bench_commands(subparsers) -> None:
     """Register ``naskit bench build``, ``pack`` and ``verify``."""
     bench = subparsers.add_parser("bench", help="build or check the tabular benchmarks")
     commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build,pack,verify}")
@@ -93,7 +93,8 @@ def add_bench_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--folder", type=Path, default=None,
                        help=f"shard folder (default: the version's, e.g. {runs_dir(LATEST)})")
     build.add_argument("--workers", type=int, default=None, help="processes, one thread each (default: all cores)")
-    build.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N", help="build every N-th job from I")
+    build.add_argument("--shard", type=shard_argument, default=(0, 1), metavar="I/N",
+                       help="build every N-th job from I")
     build.add_argument("--limit", type=int, default=None, help="stop after this many jobs")
     build.add_argument("--reverse", action="store_true",
                        help="take jobs from the end of the plan (a second machine on the same folder)")

@@ -22,9 +22,9 @@ def estimate_proxies(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_estimate_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_estimate_commands(subparsers) -> None:
     from naskit.bench.store import VERSIONS
-    from naskit.cli.bench import LATEST, _shard
+    from naskit.cli.bench import LATEST, shard_argument
 
     est = subparsers.add_parser("estimate", help="cheap performance estimates over the whole space")
     commands = est.add_subparsers(dest="estimate_command", required=True, metavar="{proxies}")
@@ -36,6 +36,6 @@ def add_estimate_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=None,
                    help="one minibatch size for every proxy (default: each proxy's reference batch)")
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--shard", type=_shard, default=(0, 1), metavar="I/N")
+    p.add_argument("--shard", type=shard_argument, default=(0, 1), metavar="I/N")
     p.add_argument("--limit", type=int, default=None)
     p.set_defaults(func=estimate_proxies)

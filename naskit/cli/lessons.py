@@ -104,7 +104,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-def add_lessons_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_lessons_commands(subparsers) -> None:
     """Register ``naskit lessons list`` and ``naskit lessons run``."""
     lessons = subparsers.add_parser("lessons", help="list or execute the lesson notebooks")
     commands = lessons.add_subparsers(dest="lessons_command", required=True, metavar="{list,run}")

@@ -67,7 +67,7 @@ def search_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_search_commands(subparsers: argparse._SubParsersAction) -> None:
+def add_search_commands(subparsers) -> None:
     """Register ``naskit search``."""
     from naskit.strategies import STRATEGIES
 

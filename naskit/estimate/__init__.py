@@ -1,9 +1,11 @@
 """Cheap performance estimation: judge a cell without training it to the end.
 
-``proxies``: zero-cost proxies, scores of an untrained network on one minibatch
-(``synflow``, ``naswot``, ``snip``, ``grad_norm``, ``grasp``, ``fisher``, ``jacob_cov``, and
-the ``params`` / ``flops`` baselines). ``evaluator``: ``ProxyEvaluator``, which lets any
-search strategy run on a proxy instead of on training.
+``proxies``: zero-cost proxies, scores of an untrained network on one minibatch (``synflow``,
+``naswot``, ``snip``, ``grad_norm``, ``grasp``, ``fisher``, ``jacob_cov``, and the ``params`` /
+``flops`` baselines); ``curves``: learning-curve extrapolation; ``predictors``: surrogate models;
+``correlate`` and ``report``: how well an estimate ranks against the benchmark; ``whole_space``:
+every class scored by every proxy, resumable. The evaluators that let a search run on any of
+these are in ``naskit.evaluators``.
 
 Example:
     >>> from naskit.estimate import PROXIES
@@ -12,6 +14,5 @@ Example:
 """
 
 from naskit.estimate.proxies import PROXIES, compute_proxies
-from naskit.evaluators.proxy import ProxyEvaluator
 
-__all__ = ["PROXIES", "ProxyEvaluator", "compute_proxies"]
+__all__ = ["PROXIES", "compute_proxies"]

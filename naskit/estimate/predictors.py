@@ -89,8 +89,8 @@ def predictor_learning_curve(bench, predictors=PREDICTORS, n_train=(10, 25, 50, 
     validation accuracy and ranks every other class against its final test accuracy.
     """
     x = class_features(bench, extra_features)
-    valid = bench._mean["valid_acc"][:, -1]
-    test = bench._mean["test_acc"][:, -1]
+    valid = bench.class_values("valid_acc")
+    test = bench.class_values("test_acc")
     usable = np.flatnonzero(np.isfinite(valid) & np.isfinite(test))
     rows = []
     for seed in seeds:

@@ -134,7 +134,7 @@ def _bypass_batchnorm(model: nn.Module) -> nn.Module:
     """Replace every BatchNorm layer of ``model`` (a probe copy) by the identity, in place."""
     for module in list(model.modules()):
         for name, child in module.named_children():
-            if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            if isinstance(child, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
                 setattr(module, name, nn.Identity())
     return model
 

@@ -39,7 +39,7 @@ OVER = ("classes", "cells")
 
 
 def _truth(bench) -> np.ndarray:
-    return bench._mean["test_acc"][:, -1]
+    return bench.class_values("test_acc")
 
 
 def _viewer(bench, over: str):
@@ -60,7 +60,7 @@ def low_fidelity_rows(bench, over: str = "classes") -> list[dict]:
     for e in range(1, bench.epochs):
         cost = float(np.nanmean(sim) * e / bench.epochs)
         rows.append({"estimator": f"valid acc @ epoch {e}", "kind": "low fidelity",
-                     **correlate(view(bench._mean["valid_acc"][:, e - 1]), truth), "sim_seconds_per_arch": cost})
+                     **correlate(view(bench.class_values("valid_acc", epoch=e)), truth), "sim_seconds_per_arch": cost})
     return rows
 
 
@@ -70,7 +70,7 @@ def curve_rows(bench, observed=(3, 4, 5), over: str = "classes") -> list[dict]:
     truth, rows = view(_truth(bench)), []
     sim = (bench.train_flops + bench.eval_flops) / bench.flops_per_second
     for m in observed:
-        pred = extrapolate_many(bench._mean["valid_acc"][:, :m], bench.epochs)[0]
+        pred = extrapolate_many(bench.class_curves("valid_acc")[:, :m], bench.epochs)[0]
         rows.append({"estimator": f"curve extrapolation from {m} epochs", "kind": "learning curve",
                      **correlate(view(pred), truth), "sim_seconds_per_arch": float(np.nanmean(sim) * m / bench.epochs)})
     return rows

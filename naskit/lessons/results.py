@@ -45,9 +45,9 @@ class Results:
     def _set(self, section: str, key: str, value: Any) -> None:
         import json
 
-        from naskit.runtime.manifest import _json_checked
+        from naskit.runtime.manifest import json_checked
 
-        self.data[section][str(key)] = json.loads(json.dumps(_json_checked(key, _plain(value))))
+        self.data[section][str(key)] = json.loads(json.dumps(json_checked(key, _plain(value))))
         if self.path is not None:
             from naskit.runtime.files import atomic_write_bytes
 

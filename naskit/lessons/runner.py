@@ -162,10 +162,10 @@ def record_run_times(runs: Iterable[LessonRun], smoke: bool, notebooks_dir: str 
     import platform
 
     from naskit.runtime.files import atomic_write_bytes
-    from naskit.runtime.manifest import _cpu_model
+    from naskit.runtime.manifest import cpu_model
 
     times = load_run_times(notebooks_dir)
-    machine = (f"{_cpu_model()}, {os.cpu_count()} cores, {platform.node()}, {datetime.date.today().isoformat()}"
+    machine = (f"{cpu_model()}, {os.cpu_count()} cores, {platform.node()}, {datetime.date.today().isoformat()}"
                + (f"; {note}" if note else ""))
     mode = "smoke" if smoke else "full"
     for run in runs:

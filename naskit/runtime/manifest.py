@@ -69,7 +69,8 @@ def _git_state() -> dict:
     return {"commit": commit, "dirty": None if status is None else status != ""}
 
 
-def _cpu_model() -> str | None:
+def cpu_model() -> str | None:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``), or None."""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -99,7 +100,9 @@ def _torch_state() -> dict:
     }
 
 
-def _json_checked(name: str, value):
+def json_checked(name: str, value):
+    """``value`` if it is plain JSON (dicts, lists, strings, numbers, bools, None), else a
+    ``ValueError`` naming ``name``."""
     try:
         json.dumps(value)
     except (TypeError, ValueError) as err:
@@ -144,13 +147,13 @@ def manifest(seeds=None, dataset=None, extra: dict | None = None) -> dict:
         "git": _git_state(),
         "platform": {
             "system": platform.platform(), "machine": platform.machine(),
-            "cpu_model": _cpu_model(), "logical_cores": os.cpu_count(),
+            "cpu_model": cpu_model(), "logical_cores": os.cpu_count(),
         },
         "torch": _torch_state(),
         "env": _numerics_env(),
-        "seeds": _json_checked("seeds", seeds),
-        "dataset": _json_checked("dataset", dataset),
-        "extra": _json_checked("extra", extra),
+        "seeds": json_checked("seeds", seeds),
+        "dataset": json_checked("dataset", dataset),
+        "extra": json_checked("extra", extra),
     }
 
 
@@ -169,7 +172,7 @@ def write_manifest(path: str | os.PathLike, manifest: dict) -> Path:
         {'seeds': [0]}
     """
     path = Path(path)
-    text = json.dumps(_json_checked("manifest", manifest), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(json_checked("manifest", manifest), indent=2, sort_keys=True) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
