@@ -30,7 +30,7 @@ from naskit.bench.shards import run_jobs
 from naskit.bench.store import pack
 from naskit.bench.table import DEFAULT_FLOPS_PER_SECOND, TabularBenchmark
 from naskit.bench.verify import _compare, check_protocol, verify
-from naskit.cli.bench import _shard
+from naskit.cli.bench import shard_argument
 from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
 from naskit.core.space import NB201Space, parse
 
@@ -416,9 +416,9 @@ def test_shards_are_disjoint_and_cover_the_plan(tmp_path):
     assert pending_jobs(tmp_path, TINY, (1, 2), limit=3) == second[:3]
     with pytest.raises(ValueError, match="0 <= i < n"):
         pending_jobs(tmp_path, TINY, (2, 2))
-    assert _shard("1/2") == (1, 2)
+    assert shard_argument("1/2") == (1, 2)
     with pytest.raises(Exception, match="i/n"):
-        _shard("1-2")
+        shard_argument("1-2")
 
 
 # --- plan: the known numbers of NAS-Bench-201 ------------------------------------------------------
@@ -703,3 +703,17 @@ def test_tabular_evaluator_reads_one_drawn_run_and_experiments_judge_by_the_mean
         if arch_text is None:
             continue
         assert final == pytest.approx(runs_bench.query(arch_text).test_acc)  # the truth: mean over seeds
+
+
+def test_verify_refuses_a_table_built_on_another_cpu_before_training(monkeypatch, tiny_build):
+    import naskit.bench.verify as verify_module
+    import naskit.runtime.manifest as manifest_module
+
+    monkeypatch.setitem(verify_module.PROTOCOLS, "v1", TINY)
+    folder = tiny_build[0]
+    bench = TabularBenchmark.from_runs(read_runs(folder), meta={
+        "protocol": TINY.to_dict(), "manifest": {"platform": {"cpu_model": "Some Other CPU 9000"}},
+        "build": {"origins": ["x/torch-y"], "run_origin": [0] * len(read_runs(folder))}})
+    monkeypatch.setattr(manifest_module, "cpu_model", lambda: "This CPU")
+    with pytest.raises(ValueError, match="built on Some Other CPU 9000 and this machine is This CPU"):
+        verify(bench, sample=1)

@@ -54,6 +54,13 @@ def eligible_rows(bench: TabularBenchmark, any_origin: bool = False) -> np.ndarr
     run_origin = build.get("run_origin")
     if any_origin or run_origin is None:
         return np.arange(len(bench.run_entry))
+    from naskit.runtime.manifest import cpu_model
+
+    packed_on = bench.meta.get("manifest", {}).get("platform", {}).get("cpu_model")
+    if packed_on and cpu_model() and packed_on != cpu_model():
+        raise ValueError(f"this table was built on {packed_on} and this machine is {cpu_model()}: another CPU "
+                         "rounds differently, so re-training cannot match bit for bit. Run verify on the "
+                         "build machine's CPU, or pass --any-origin to compare anyway")
     here = current_origin()
     origins = build["origins"]
     if here not in origins:
