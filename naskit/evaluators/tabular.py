@@ -1,9 +1,9 @@
-"""Evaluators: turn a proposal into a ``Result`` with its cost, whatever the estimate is.
+"""The tabular evaluator: a cell's result read from a ``TabularBenchmark``, charged its simulated cost.
 
-Every evaluator has ``evaluate(arch, fidelity=None) -> Result``, a ``max_fidelity`` and a
-``describe()`` dict (recorded in the ledger), so the search loop and the plots never care
-whether a result was looked up, trained or predicted. Evaluators are picklable, so a process
-pool or a Dask cluster can run them.
+A search on the table "trains" a candidate by reading one of its recorded training runs, so it
+costs microseconds while its ``sim_seconds`` and ``flops`` say what the training would have
+cost. It follows the evaluator protocol (``naskit.core.evaluator``): a cell the table lacks, or
+a recorded run that stopped before the asked epoch, is a failed ``Result``, not an exception.
 
 Example:
     >>> import pandas as pd
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from naskit.bench.table import TabularBenchmark
 from naskit.core.checks import as_arch, check_fidelity, check_whole
+from naskit.core.evaluator import failed_result
 from naskit.core.space import Arch
 from naskit.core.types import Result
 
@@ -56,16 +57,34 @@ class TabularEvaluator:
 
     def evaluate(self, arch: Arch | str, fidelity: int | None = None) -> Result:
         arch = as_arch(arch)
-        run = self.bench.drawn_seed(arch, self.seed) if self.signal == "one_run" else None
         epoch = self.epochs if fidelity is None else check_fidelity(fidelity, self.max_fidelity)
+        if (missing := lookup_failure(self.bench, arch, fidelity)) is not None:
+            return missing
+        run = self.bench.drawn_seed(arch, self.seed) if self.signal == "one_run" else None
         q = self.bench.query(arch, epoch=epoch, seed=run)
-        return Result(arch, fidelity, q.valid_acc, q.test_acc, flops=q.train_flops,
-                      sim_seconds=q.sim_seconds, wall_seconds=0.0, cpu_seconds=0.0)
+        cost = {"flops": q.train_flops, "sim_seconds": q.sim_seconds, "wall_seconds": 0.0, "cpu_seconds": 0.0}
+        if q.valid_acc != q.valid_acc:  # NaN: the table records no accuracy at this epoch
+            runs = f"every run of {arch}" if run is None else f"the run of {arch} with seed {run}"
+            return failed_result(arch, fidelity, f"{runs} stopped before epoch {epoch} in the table "
+                                 "(it diverged or failed when the table was built)", **cost)
+        return Result(arch, fidelity, q.valid_acc, q.test_acc, **cost)
 
     def describe(self) -> dict:
-        meta = self.bench.meta
         return {"name": self.name, "seed": self.seed, "signal": self.signal, "epochs": self.epochs,
-                "table": meta.get("source", "naskit nb201_mnist1d"), "version": meta.get("version"),
-                "dataset_sha256": meta.get("dataset", {}).get("sha256")}
+                **table_description(self.bench)}
 
 
+def table_description(bench: TabularBenchmark) -> dict:
+    """What identifies a table in an evaluator's ``describe()``: its source, version and data hash."""
+    meta = bench.meta
+    return {"table": meta.get("source", "naskit nb201_mnist1d"), "version": meta.get("version"),
+            "dataset_sha256": meta.get("dataset", {}).get("sha256")}
+
+
+def lookup_failure(bench: TabularBenchmark, arch: Arch, fidelity: int | None) -> Result | None:
+    """The failed ``Result`` of looking up a cell ``bench`` lacks (the table's message says so), else None."""
+    try:
+        bench.entry(arch)
+    except ValueError as exc:
+        return failed_result(arch, fidelity, str(exc))
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from naskit.core.checks import as_arch, check_fidelity
-from naskit.core.configs import NetworkConfig, TrainConfig
+from naskit.core.configs import MNIST1DArgs, NetworkConfig, TrainConfig
 from naskit.core.space import Arch
 from naskit.core.types import Result
 
@@ -14,14 +14,17 @@ class TrainingEvaluator:
     """Train the cell for real with ``naskit.train``; fidelity is the number of epochs.
 
     Cost: ``sim_seconds`` is the measured CPU seconds (real training has no simulated clock).
-    The dataset is loaded by name inside the worker, so the evaluator pickles small.
+    The dataset is loaded by name inside the worker, so the evaluator pickles small. A run
+    whose loss became non-finite is a ``"diverged"`` result, one that crashed a ``"failed"``
+    one (``naskit.trainer.loop.train`` records both); neither raises.
 
     Args:
         dataset: ``"mnist1d"`` or ``"digits"``.
         config: the training protocol; its ``epochs`` is the full fidelity.
         epochs: the fidelity used when a strategy asks for none (default: full); e.g. 3 makes
             a low-fidelity estimator, while ``search(..., final=True)`` trains the incumbent fully.
-        network, seed, n_train: the network shape, the training seed, a smaller training set.
+        network, seed, n_train: the network shape, the training seed, a smaller training set
+            (the first ``n_train`` training examples).
     """
 
     name = "training"
@@ -29,6 +32,11 @@ class TrainingEvaluator:
     def __init__(self, dataset: str = "mnist1d", config: TrainConfig | None = None,
                  network: NetworkConfig | None = None, seed: int = 0, n_train: int | None = None,
                  epochs: int | None = None):
+        check_dataset_name(dataset)
+        if n_train is not None:
+            from naskit.data import load_dataset
+
+            load_dataset(dataset).subset(n_train)  # its ValueError gives the allowed range; nothing is kept
         self.dataset, self.seed, self.n_train = dataset, seed, n_train
         self.config = config or TrainConfig()
         self.network = network or NetworkConfig()
@@ -55,3 +63,12 @@ class TrainingEvaluator:
     def describe(self) -> dict:
         return {"name": self.name, "dataset": self.dataset, "seed": self.seed, "n_train": self.n_train,
                 "epochs": self.epochs, "train": asdict(self.config), "network": asdict(self.network)}
+
+
+def check_dataset_name(dataset: str | MNIST1DArgs) -> None:
+    """A ``ValueError`` naming the known datasets when ``dataset`` is none of them (checked without
+    loading; an ``MNIST1DArgs`` describes a generated dataset, and ``load_dataset`` takes it too)."""
+    from naskit.data import available_datasets
+
+    if not isinstance(dataset, MNIST1DArgs) and dataset not in available_datasets():
+        raise ValueError(f"unknown dataset {dataset!r}; known datasets are {', '.join(available_datasets())}")
