@@ -58,3 +58,14 @@ def test_search_replays_exactly():
 def test_replay_refuses_what_it_cannot_replay():
     with pytest.raises(ValueError, match="SearchRun or a training record"):
         replay({"extra": {"kind": "something"}})
+
+
+def test_a_low_fidelity_training_evaluator_is_rebuilt_at_its_fidelity():
+    from naskit.core.configs import TrainConfig
+    from naskit.evaluators.training import TrainingEvaluator
+    from naskit.repro.replay import evaluator_from
+
+    low = TrainingEvaluator("mnist1d", TrainConfig(epochs=3), epochs=2, n_train=64)
+    again = evaluator_from(low.describe())
+    assert (again.epochs, again.max_fidelity, again.n_train) == (2, 3, 64)
+    assert again.describe() == low.describe()

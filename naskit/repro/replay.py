@@ -103,7 +103,7 @@ def _replay_search(run) -> ReplayReport:
     settings = run.settings
     strategy_spec = dict(settings["strategy"])
     name, seed = strategy_spec.pop("name"), strategy_spec.pop("seed")
-    evaluator = _evaluator_from(settings["evaluator"])
+    evaluator = evaluator_from(settings["evaluator"])
     replayed = search(make_strategy(name, seed=seed, **strategy_spec), evaluator, Budget(**settings["budget"]),
                       workers=settings["workers"], progress=False)
     report = ReplayReport("search")
@@ -115,7 +115,8 @@ def _replay_search(run) -> ReplayReport:
     return report
 
 
-def _evaluator_from(spec: dict):
+def evaluator_from(spec: dict):
+    """The evaluator a recorded ``describe()`` dict names (tabular on a shipped table, or training)."""
     from naskit.evaluators.tabular import TabularEvaluator
     from naskit.evaluators.training import TrainingEvaluator
 
@@ -131,7 +132,8 @@ def _evaluator_from(spec: dict):
                                 epochs=spec.get("epochs"), signal=signal)
     if spec["name"] == "training":
         return TrainingEvaluator(spec["dataset"], TrainConfig(**_tuples(spec["train"])),
-                                 NetworkConfig(**spec["network"]), seed=spec["seed"], n_train=spec.get("n_train"))
+                                 NetworkConfig(**spec["network"]), seed=spec["seed"], n_train=spec.get("n_train"),
+                                 epochs=spec.get("epochs"))  # a low-fidelity search replays at its fidelity
     raise ValueError(f"cannot replay evaluator {spec['name']!r}; replayable: tabular, training")
 
 
