@@ -3,6 +3,7 @@
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
@@ -125,3 +126,25 @@ def test_skip_share_counts_skips_per_epoch():
     assert [list(line.get_ydata()) for line in ax.lines] == [[1, 3], [1, 3]]
     assert ax.get_ylabel() == "skip connections in the derived cell"
     plt.close("all")
+
+
+def test_rank_matrix_labels_every_cell_and_its_axes():
+    seeds = pd.Index([0, 1, 2], name="seed")
+    tau = pd.DataFrame([[1.0, 0.42, np.nan], [0.42, 1.0, 0.1], [np.nan, 0.1, 1.0]], index=seeds, columns=seeds)
+    ax = plots.plot_rank_matrix(tau, title="Kendall τ between seeds")
+    assert np.array_equal(ax.images[0].get_array(), tau.to_numpy(), equal_nan=True)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    assert [t.get_text() for t in ax.texts] == ["1.00", "0.42", "–", "0.42", "1.00", "0.10", "–", "0.10", "1.00"]
+    assert [t.get_position() for t in ax.texts[:2]] == [(0, 0), (1, 0)]  # (column, row)
+    assert matplotlib.colors.to_hex(ax.texts[0].get_color()) == "#000000"  # dark text on the bright diagonal
+    assert matplotlib.colors.to_hex(ax.texts[5].get_color()) == "#ffffff"
+    assert ax.get_xlabel() == ax.get_ylabel() == "seed" and ax.get_title() == "Kendall τ between seeds"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
+    assert len(ax.figure.axes) == 2  # the heat map and its colour bar
+
+
+def test_rank_matrix_shares_the_given_axes_without_a_colour_bar():
+    fig, axes = plt.subplots(1, 2)
+    m = pd.DataFrame(np.eye(2), index=[1, 8], columns=[1, 8])
+    assert plots.plot_rank_matrix(m, ax=axes[1], colorbar=False) is axes[1]
+    assert not axes[0].images and len(fig.axes) == 2 and axes[1].get_xlabel() == ""

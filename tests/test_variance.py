@@ -69,6 +69,20 @@ def test_search_spread_takes_each_runs_last_row():
     assert out.loc["re", "mean"] == pytest.approx(0.275)
     assert out.loc["re", "std"] == pytest.approx(np.std([.3, .25], ddof=1))
     assert out.loc["re", "distinct_cells"] == 2 and out.loc["random", "runs"] == 2
+    shuffled = variance.search_spread(df.sample(frac=1.0, random_state=0)).set_index("strategy")
+    pd.testing.assert_frame_equal(shuffled, out)  # the last row is the last evaluation (largest n)
+
+
+def test_search_spread_agrees_with_final_rows_past_the_budget():
+    from naskit.runs.experiment import final_rows
+
+    # run 1 crossed a cost budget at n = 2: that row repeats the incumbent, and is not counted
+    df = pd.DataFrame({"strategy": ["re"] * 5, "seed": [0, 0, 1, 1, 1], "n": [0, 1, 0, 1, 2],
+                       "within_budget": [True, True, True, True, False], "incumbent": list("abcdd"),
+                       "final_test_of_best": [.1, .2, .3, .4, .4]})
+    out = variance.search_spread(df).iloc[0]
+    assert out["runs"] == 2 and out["mean"] == pytest.approx(final_rows(df)["final_test_of_best"].mean())
+    assert out["distinct_cells"] == final_rows(df)["incumbent"].nunique() == 2
 
 
 def test_training_spread_and_numerics_on_real_training(tiny_mnist1d):

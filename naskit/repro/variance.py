@@ -76,7 +76,9 @@ def search_spread(df: pd.DataFrame, value: str = "final_test_of_best") -> pd.Dat
     Columns: ``runs``, ``mean``, ``std`` (ddof 1), ``min``, ``max`` of ``value``, and
     ``distinct_cells``: how many different incumbents the seeds ended with.
     """
-    last = df.sort_values("n").groupby(["strategy", "seed"]).tail(1)
+    from naskit.runs.experiment import final_rows
+
+    last = final_rows(df, within_budget=False)  # evaluations past the budget never change the incumbent
     grouped = last.groupby("strategy")
     out = grouped[value].agg(runs="count", mean="mean", std="std", min="min", max="max")
     out["distinct_cells"] = grouped["incumbent"].nunique()
@@ -90,11 +92,11 @@ def ranking_stability(bench: TabularBenchmark) -> dict[str, pd.DataFrame]:
     every pair of epochs (seed means, all classes), and between the final test accuracy of
     every pair of seeds (over the classes trained with both).
     """
-    curves = bench._mean["valid_acc"]
     epochs = range(1, bench.epochs + 1)
+    curves = {e: bench.class_values("valid_acc", epoch=e) for e in epochs}  # seed means, one per class
     fidelity = pd.DataFrame(np.eye(len(epochs)), index=list(epochs), columns=list(epochs))
     for a, b in itertools.combinations(epochs, 2):
-        x, y = curves[:, a - 1], curves[:, b - 1]
+        x, y = curves[a], curves[b]
         ok = np.isfinite(x) & np.isfinite(y)
         fidelity.loc[a, b] = fidelity.loc[b, a] = stats.kendalltau(x[ok], y[ok]).statistic
     wide = bench.runs_frame().pivot_table(index="entry", columns="seed", values="test_acc")

@@ -2,8 +2,9 @@
 
 A strategy is only meaningful against random search, over many seeds, as performance versus
 compute (Li & Talwalkar 2019; Yang et al. 2020; Lindauer & Hutter 2020). ``experiment`` runs
-that grid; ``anytime`` puts every run on a common cost axis; ``final_table`` gives mean ± std
-and a significance test against random search.
+that grid; ``anytime`` puts every run on a common cost axis; ``final_rows`` keeps each run's last
+row, its outcome; ``final_table`` gives mean ± std and a significance test against random search;
+``win_rate`` asks how often a small study would rank one strategy above another.
 
 Example:
     >>> from naskit.runs.budget import Budget
@@ -181,10 +182,38 @@ def anytime(df: pd.DataFrame, cost: str = "cum_sim_seconds", value: str = "final
     return pd.concat(rows, ignore_index=True)
 
 
+def final_rows(df: pd.DataFrame, within_budget: bool = True) -> pd.DataFrame:
+    """The last row of each run (strategy, seed): the run's outcome, its final incumbent.
+
+    Args:
+        df: an ``experiment`` DataFrame (any frame with ``strategy``, ``seed`` and ``n``, the
+            evaluation's index within its run).
+        within_budget: first drop the evaluations the budget did not count (``within_budget``
+            False: the one that crossed a cost budget). The incumbent is the same either way; the
+            costs and times of the last row are not.
+
+    Returns:
+        One row per run, the one with the largest ``n``, in the order of ``df``.
+
+    Example:
+        >>> df = pd.DataFrame({"strategy": ["random"] * 3 + ["evolution"] * 2, "seed": [0, 0, 0, 0, 0],
+        ...                    "n": [0, 1, 2, 0, 1], "within_budget": [True, True, False, True, True],
+        ...                    "final_test_of_best": [0.90, 0.92, 0.92, 0.91, 0.95]})
+        >>> final_rows(df)[["strategy", "n", "final_test_of_best"]].values.tolist()
+        [['random', 1, 0.92], ['evolution', 1, 0.95]]
+        >>> final_rows(df, within_budget=False)["n"].tolist()
+        [2, 1]
+    """
+    if within_budget:
+        df = df[df["within_budget"]]
+    last_n = df.groupby(["strategy", "seed"], sort=False)["n"].transform("max")
+    return df[df["n"] == last_n]
+
+
 def final_table(df: pd.DataFrame, value: str = "final_test_of_best", baseline: str | None = "random") -> pd.DataFrame:
     """Final ``value`` per strategy: mean, std, n, and a two-sided Mann-Whitney U test of each
     strategy's final values against ``baseline`` (``p_vs_baseline``)."""
-    last = df[df["within_budget"]].groupby(["strategy", "seed"], sort=False).tail(1)
+    last = final_rows(df)
     rows = []
     base = last.loc[last["strategy"] == baseline, value].dropna() if baseline else None
     for strategy, group in last.groupby("strategy", sort=False):
@@ -199,4 +228,43 @@ def final_table(df: pd.DataFrame, value: str = "final_test_of_best", baseline: s
     return pd.DataFrame(rows).set_index("strategy")
 
 
-__all__ = ["anytime", "experiment", "final_table", "optimum"]
+def win_rate(df: pd.DataFrame, a: str, b: str, seeds_per_study: int = 3, resamples: int = 2000,
+             rng: np.random.Generator | int = 0, value: str = "final_test_of_best") -> float:
+    """How often a study with only ``seeds_per_study`` seeds would rank strategy ``a`` above ``b``.
+
+    A bootstrap over the runs of ``df``: each of ``resamples`` imagined studies draws
+    ``seeds_per_study`` final ``value``s of ``a`` and as many of ``b`` (with replacement, from
+    ``final_rows(df)``) and compares their means; a tie is not a win.
+
+    Args:
+        df: an ``experiment`` DataFrame with both strategies.
+        a, b: the two strategy labels.
+        seeds_per_study: seeds per strategy in each imagined study.
+        resamples: imagined studies.
+        rng: a NumPy ``Generator`` or a seed for one.
+        value: the outcome compared (higher is better).
+
+    Returns:
+        The fraction of imagined studies in which ``a``'s mean beats ``b``'s.
+
+    Example:
+        >>> df = pd.DataFrame({"strategy": ["evolution"] * 2 + ["random"] * 2, "seed": [0, 1, 0, 1], "n": 0,
+        ...                    "within_budget": True, "final_test_of_best": [0.95, 0.93, 0.94, 0.90]})
+        >>> win_rate(df, "evolution", "random", seeds_per_study=1, resamples=1000)  # exact: 3 of 4 pairs
+        0.744
+    """
+    if seeds_per_study < 1 or resamples < 1:
+        raise ValueError(f"seeds_per_study and resamples must be at least 1, got {seeds_per_study} and {resamples}")
+    last = final_rows(df)
+    known = sorted(last["strategy"].unique())
+    for name in (a, b):
+        if name not in known:
+            raise ValueError(f"no runs of strategy {name!r} in this DataFrame; it has {', '.join(map(repr, known))}")
+    xa, xb = (last.loc[last["strategy"] == name, value].dropna().to_numpy() for name in (a, b))
+    rng = np.random.default_rng(rng)
+    # one study at a time, a's seeds drawn before b's: the same draws as the loop a learner would write
+    wins = [rng.choice(xa, seeds_per_study).mean() > rng.choice(xb, seeds_per_study).mean() for _ in range(resamples)]
+    return float(np.mean(wins))
+
+
+__all__ = ["anytime", "experiment", "final_rows", "final_table", "optimum", "win_rate"]

@@ -288,6 +288,40 @@ def plot_op_effects(table, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_rank_matrix(matrix, ax: Axes | None = None, title: str | None = None, vmin: float = 0.0,
+                     vmax: float = 1.0, colorbar: bool = True) -> Axes:
+    """Heat map of a square matrix of rank correlations, each cell labelled with its value.
+
+    ``matrix`` is a DataFrame such as ``naskit.repro.variance.ranking_stability(bench)["seeds"]``
+    (Kendall τ between every pair of seeds); its index and column names label the axes. Values
+    below ``vmin`` get the lowest colour; a NaN cell (too few shared classes) is labelled "–".
+    ``colorbar=False`` leaves the colour bar out (to share one between panels:
+    ``fig.colorbar(ax.images[0], ax=axes)``). Returns the ``Axes``; the image is ``ax.images[0]``.
+
+    Example:
+        >>> import pandas as pd
+        >>> tau = pd.DataFrame([[1.0, 0.4], [0.4, 1.0]], index=[0, 1], columns=[0, 1])
+        >>> [t.get_text() for t in plot_rank_matrix(tau, title="Kendall τ between seeds").texts]
+        ['1.00', '0.40', '0.40', '1.00']
+    """
+    ax = _new_axes(ax, (5, 4))
+    data = matrix.to_numpy(float)
+    image = ax.imshow(data, vmin=vmin, vmax=vmax, cmap="viridis")
+    ax.set_xticks(range(data.shape[1]), list(matrix.columns))
+    ax.set_yticks(range(data.shape[0]), list(matrix.index))
+    ax.set_xlabel(matrix.columns.name or "")
+    ax.set_ylabel(matrix.index.name or "")
+    middle = (vmin + vmax) / 2  # viridis is dark below the middle, bright above: pick a readable text colour
+    for (i, j), v in np.ndenumerate(data):
+        ax.text(j, i, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
+                color="k" if v > middle else "w")
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="rank correlation")
+    return ax
+
+
 def plot_arch_weights(result, axes=None, title: str | None = None):
     """The architecture weights of a one-shot search over its epochs: one panel per edge, one
     line per op (``softmax(alpha)`` after each epoch, from ``result.history``).
