@@ -123,3 +123,58 @@ def test_experiment_can_evaluate_candidates_in_parallel(bench):
         with pytest.raises(ValueError, match="not both"):
             experiment(["random"], evaluator, seeds=range(1), executor=pool, evaluate_on=pool, progress=False)
     assert list(plain["arch"]) == list(pooled["arch"]) and list(plain["valid_acc"]) == list(pooled["valid_acc"])
+
+
+class Bill:
+    """Not a naskit result: anything that says its phases has a breakdown."""
+
+    device = "cpu"
+
+    def cost_phases(self):
+        return {"search": {"flops": 10, "wall_seconds": 1.0}, "evaluation": {"sim_seconds": 5.0}}
+
+
+def test_each_result_says_its_own_phases(tiny_mnist1d, bench):
+    table = cost_breakdown(Bill())
+    check_totals(table)
+    assert table.loc["search", "flops"] == 10 and table.loc["evaluation", "sim_seconds"] == 5.0
+    trained = naskit.train(CELL, tiny_mnist1d, epochs=1)
+    assert trained.cost_phases() == {"final": {"flops": trained.train_flops + trained.eval_flops,
+                                               "wall_seconds": trained.wall_seconds,
+                                               "cpu_seconds": trained.cpu_seconds}}
+    with_final = cost_breakdown(Bill(), final=trained)  # a separate final training fills the final phase
+    assert with_final.loc["final", "flops"] == trained.train_flops + trained.eval_flops
+    run = search(make_strategy("random", seed=0), TabularEvaluator(bench), Budget(evaluations=10), progress=False,
+                 final=True)
+    assert set(run.cost_phases()) == set(PHASES) and run.cost_phases()["final"]["flops"] == run.final.flops
+    replaced = cost_breakdown(run, final=trained)  # the caller's final replaces the run's own
+    assert replaced.loc["final", "flops"] == trained.train_flops + trained.eval_flops
+    assert replaced.loc["evaluation"].equals(run.cost_breakdown().loc["evaluation"])
+
+
+def test_one_shot_phases_split_the_measured_seconds():
+    from naskit.core.space import parse
+    from naskit.oneshot.config import OneShotResult
+
+    result = OneShotResult("darts", parse(CELL), OneShotConfig(device="cuda"), wall_seconds=10.0, cpu_seconds=8.0,
+                           search_flops=700, eval_flops=300, eval_wall_seconds=4.0, eval_cpu_seconds=3.0)
+    assert result.cost_phases() == {"search": {"flops": 700, "wall_seconds": 6.0, "cpu_seconds": 5.0},
+                                    "evaluation": {"flops": 300, "wall_seconds": 4.0, "cpu_seconds": 3.0}}
+    table = result.cost_breakdown()  # where it ran is the search's own device, not the default CPU
+    assert table.loc["total", "flops"] == 1000 and table.attrs["hardware"]["device"] == "cuda"
+    assert cost_breakdown(result).equals(table)
+
+
+def test_accounting_knows_no_result_class_and_imports_only_lower_layers():
+    import ast
+    from pathlib import Path
+
+    import naskit.cost.accounting as accounting
+
+    tree = ast.parse(Path(accounting.__file__).read_text(encoding="utf-8"))
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    layers = {m.split(".")[1] for m in modules if m.startswith("naskit.")}
+    assert layers <= {"core", "runtime", "cost"}, layers
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "isinstance" not in calls

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from naskit.core.space import NB201Space
-from naskit.core.types import Result
+from naskit.core.types import Proposal, Result
 from naskit.evaluators.tabular import TabularEvaluator
-from naskit.runs.budget import Budget
+from naskit.runs.budget import Budget, StopReason
+from naskit.runs.history import HISTORY_COLUMNS
 from naskit.runs.ledger import Ledger
 from naskit.runs.loop import search
 from naskit.strategies import STRATEGIES, make_strategy
+from naskit.strategies.base import Strategy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import EPOCHS, SlowEvaluator, synthetic_bench
@@ -148,6 +150,68 @@ def test_flops_budget_and_stop_reason(bench):
 def test_wall_seconds_budget_stops(bench):
     run = search(strategy("random"), SlowEvaluator(bench, 0.01), Budget(wall_seconds=0.2), progress=False)
     assert run.stop_reason.startswith("wall_seconds budget") and 5 <= len(run.history) <= 25
+
+
+class FirstCells(Strategy):
+    """Proposes the space's first ``count`` cells, then nothing: a strategy that finishes."""
+
+    name = "first_cells"
+
+    def __init__(self, count: int):
+        super().__init__()
+        self.count, self.asked = count, 0
+
+    def ask(self):
+        if self.asked == self.count:
+            return None
+        self.asked += 1
+        return Proposal(self.space[self.asked - 1])
+
+    def tell(self, proposal, result):
+        pass
+
+
+@pytest.mark.parametrize("budget, reason, message, last_counted", [
+    (Budget(evaluations=12), StopReason.EVALUATIONS, "evaluations budget reached (12)", True),
+    (Budget(sim_seconds=40), StopReason.SIM_SECONDS, "sim_seconds budget reached (40)", False),
+    (Budget(flops=50e9), StopReason.FLOPS, "flops budget reached (5e+10)", False),
+    (Budget(evaluations=100), StopReason.STRATEGY_DONE, "strategy finished", True),
+])
+def test_the_stop_reason_is_a_stop_reason_and_says_it_in_words(bench, budget, reason, message, last_counted):
+    strategy = FirstCells(7) if reason is StopReason.STRATEGY_DONE else make_strategy("random", seed=0)
+    run = search(strategy, TabularEvaluator(bench), budget, progress=False)
+    assert run.stopped_by is reason and run.stop_reason == message == reason.message(budget)
+    assert bool(run.history["within_budget"].iloc[-1]) is last_counted  # a crossed cost limit is not counted
+    assert run.history["within_budget"].iloc[:-1].all()
+    if reason is StopReason.STRATEGY_DONE:
+        assert len(run.history) == 7
+
+
+def test_a_wall_clock_stop_counts_the_last_evaluation(bench):
+    run = search(strategy("random"), SlowEvaluator(bench, 0.01), Budget(wall_seconds=0.1), progress=False)
+    assert run.stopped_by is StopReason.WALL_SECONDS and run.history["within_budget"].all()
+
+
+def test_history_columns_are_one_schema_also_when_empty(bench):
+    run = search(strategy("evolution"), TabularEvaluator(bench), Budget(sim_seconds=40), progress=False)
+    assert list(run.history.columns) == list(HISTORY_COLUMNS)
+    empty = search(FirstCells(0), TabularEvaluator(bench), Budget(evaluations=5), progress=False)
+    assert list(empty.history.columns) == list(HISTORY_COLUMNS) and len(empty.history) == 0
+    assert empty.best is None and empty.stopped_by is StopReason.STRATEGY_DONE
+
+
+def test_workers_come_from_the_caller_not_the_executor(bench):
+    with ThreadPoolExecutor(3) as pool:
+        with pytest.raises(ValueError, match="needs workers=.*ThreadPoolExecutor"):
+            search(strategy("random"), TabularEvaluator(bench), Budget(evaluations=5), executor=pool, progress=False)
+        run = search(strategy("random"), TabularEvaluator(bench), Budget(evaluations=5), executor=pool, workers=3,
+                     progress=False)
+    assert run.settings["workers"] == 3 and len(run.history) == 5
+    assert search(strategy("random"), TabularEvaluator(bench), Budget(evaluations=5),
+                  progress=False).settings["workers"] == 1
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="workers must be a positive integer"):
+            search(strategy("random"), TabularEvaluator(bench), Budget(evaluations=5), workers=bad, progress=False)
 
 
 def test_history_tracks_the_incumbent(bench):

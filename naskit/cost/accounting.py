@@ -16,6 +16,11 @@ clock: what the evaluations would have taken to train), measured ``wall_seconds`
 ``gpu_hours_estimate`` (``naskit.cost.energy.gpu_hours``: the FLOPs on the reference GPU, an
 ESTIMATE). ``attrs["hardware"]`` says where it ran and ``attrs["notes"]`` what each figure is.
 
+Each result says its own phases: ``cost_phases()`` returns ``{phase: {measure: value}}``
+(``TrainResult``: all of it is ``final``; ``SearchRun``: the strategy, the candidates, the
+incumbent's final evaluation; ``OneShotResult``: the supernet, the ranking), so this module
+knows no result class and imports nothing above the cost layer.
+
 Example:
     >>> from naskit.trainer.loop import TrainResult
     >>> run = TrainResult("cell", 0, 1, train_flops=900, eval_flops=100, wall_seconds=2.0, cpu_seconds=2.0)
@@ -26,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from naskit.cost.energy import REFERENCE_GPU, REFERENCE_GPU_UTILIZATION, estimate_energy, gpu_hours
@@ -67,53 +71,35 @@ def add(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return phase_table({p: total.loc[p].to_dict() for p in PHASES}, hardware=tables[0].attrs.get("hardware"))
 
 
-def cost_breakdown(result, final=None, device: str = "cpu") -> pd.DataFrame:
-    """The phase-by-phase cost of a ``TrainResult``, ``SearchRun`` or ``OneShotResult``.
+def cost_breakdown(result, final=None, device: str | None = None) -> pd.DataFrame:
+    """The phase-by-phase cost of any result that says its phases: a ``TrainResult``,
+    ``SearchRun`` or ``OneShotResult``.
 
-    ``final`` (a ``TrainResult`` or a search ``Result``) adds the final training of the chosen
-    cell when it was done separately; a ``SearchRun`` run with ``final=True`` carries its own.
+    Args:
+        result: anything with ``cost_phases() -> {phase: {measure: value}}``.
+        final: the final training of the chosen cell when it was done separately (a
+            ``TrainResult`` or a search ``Result``); it replaces the result's own ``final``
+            phase (a ``SearchRun`` run with ``final=True`` carries one).
+        device: where the phases ran, for the energy estimate and ``attrs["hardware"]``
+            (default: the result's ``device`` when it records one, as a one-shot search does;
+            else ``"cpu"``).
     """
-    from naskit.oneshot.config import OneShotResult
-    from naskit.runs.loop import SearchRun
-    from naskit.trainer.loop import TrainResult
-
-    if isinstance(result, TrainResult):  # a training run is the final phase: train and validate one cell
-        return phase_table({"final": _train_phase(result)}, device)
-    if isinstance(result, SearchRun):
-        h, c = result.history, result.cost
-        phases = {
-            "search": {"wall_seconds": c.get("strategy_wall_seconds", 0.0),
-                       "cpu_seconds": c.get("strategy_cpu_seconds", 0.0)},
-            "evaluation": {m: float(np.nansum(h[m])) for m in MEASURES},
-        }
-        final = final if final is not None else getattr(result, "final", None)
-        if final is not None:
-            phases["final"] = _final_phase(final)
-        return phase_table(phases, device)
-    if isinstance(result, OneShotResult):
-        phases = {
-            "search": {"flops": result.search_flops, "wall_seconds": result.wall_seconds - result.eval_wall_seconds,
-                       "cpu_seconds": result.cpu_seconds - result.eval_cpu_seconds},
-            "evaluation": {"flops": result.eval_flops, "wall_seconds": result.eval_wall_seconds,
-                           "cpu_seconds": result.eval_cpu_seconds},
-        }
-        if final is not None:
-            phases["final"] = _final_phase(final)
-        return phase_table(phases, result.config.device)
-    raise TypeError(f"cost_breakdown takes a TrainResult, SearchRun or OneShotResult, got {type(result).__name__}")
+    if not callable(getattr(result, "cost_phases", None)):
+        raise TypeError("cost_breakdown takes a result that says its cost_phases() (a TrainResult, SearchRun or "
+                        f"OneShotResult), got {type(result).__name__}")
+    phases = dict(result.cost_phases())
+    if final is not None:
+        phases["final"] = total_cost(final)
+    return phase_table(phases, device or getattr(result, "device", None) or "cpu")
 
 
-def _train_phase(result) -> dict:
-    return {"flops": result.train_flops + result.eval_flops, "wall_seconds": result.wall_seconds,
-            "cpu_seconds": result.cpu_seconds}
-
-
-def _final_phase(final) -> dict:
-    from naskit.trainer.loop import TrainResult
-
-    if isinstance(final, TrainResult):
-        return _train_phase(final)
-    return {m: getattr(final, m, 0.0) for m in MEASURES}
+def total_cost(result) -> dict[str, float]:
+    """All that ``result`` cost, per measure: the sum of its phases when it says them (a
+    ``TrainResult``), else its own ``flops``, ``sim_seconds``, ... (a search ``Result``)."""
+    if callable(getattr(result, "cost_phases", None)):
+        rows = result.cost_phases().values()
+        return {m: sum(row.get(m, 0.0) or 0.0 for row in rows) for m in MEASURES}
+    return {m: getattr(result, m, 0.0) for m in MEASURES}
 
 
 def _hardware(device: str) -> dict:
@@ -122,9 +108,9 @@ def _hardware(device: str) -> dict:
 
     import torch
 
-    from naskit.runtime.manifest import _cpu_model
+    from naskit.runtime.manifest import cpu_model
 
-    info = {"device": str(device), "cpu": _cpu_model(), "logical_cores": os.cpu_count(),
+    info = {"device": str(device), "cpu": cpu_model(), "logical_cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "host": platform.node(), "torch": torch.__version__}
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

@@ -22,6 +22,7 @@ import torch
 
 from naskit.core.checks import check_whole
 from naskit.core.space import Arch, NB201Space
+from naskit.cost import accounting
 
 GDAS_VARIANTS = ("gdas", "gdas_v1")  # NB201's forward_gdas (the reference), forward_gdas_v1
 CANDIDATE_SCORINGS = ("one_batch", "whole_split")  # NB201's and NATS-Bench's RSPS, naskit's variant
@@ -204,12 +205,25 @@ class OneShotResult:
     def flops(self) -> int:
         return self.search_flops + self.eval_flops
 
+    @property
+    def device(self) -> str:
+        """Where the search ran (``config.device``): the cost breakdown's energy estimate reads it."""
+        return self.config.device
+
+    def cost_phases(self) -> dict[str, dict[str, float]]:
+        """The search's cost by phase (``naskit.cost.accounting``): training the supernet and the
+        architecture (``search``), and evaluating and ranking cells on it (``evaluation``)."""
+        return {
+            "search": {"flops": self.search_flops, "wall_seconds": self.wall_seconds - self.eval_wall_seconds,
+                       "cpu_seconds": self.cpu_seconds - self.eval_cpu_seconds},
+            "evaluation": {"flops": self.eval_flops, "wall_seconds": self.eval_wall_seconds,
+                           "cpu_seconds": self.eval_cpu_seconds},
+        }
+
     def cost_breakdown(self, final=None):
         """Phase-by-phase cost (``naskit.cost.accounting.cost_breakdown``); ``final``: the found
         cell's training, when done."""
-        from naskit.cost.accounting import cost_breakdown
-
-        return cost_breakdown(self, final=final)
+        return accounting.cost_breakdown(self, final=final)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values: the arch as its NB201 string, without the supernet."""

@@ -1,11 +1,45 @@
-"""What a search may spend: evaluations, simulated seconds, FLOPs or wall seconds."""
+"""What a search may spend (evaluations, simulated seconds, FLOPs or wall seconds), and why it stopped."""
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
-_LIMITS = ("evaluations", "sim_seconds", "flops", "wall_seconds")
+
+class StopReason(enum.Enum):
+    """Why a search stopped: a limit of its ``Budget`` was reached, or the strategy had nothing
+    more to propose. A limit's value is its field in ``Budget``.
+
+    Example:
+        >>> StopReason.FLOPS.message(Budget(flops=5e10))
+        'flops budget reached (5e+10)'
+        >>> StopReason.FLOPS.counts_last, StopReason.EVALUATIONS.counts_last
+        (False, True)
+    """
+
+    EVALUATIONS = "evaluations"
+    SIM_SECONDS = "sim_seconds"
+    FLOPS = "flops"
+    WALL_SECONDS = "wall_seconds"
+    STRATEGY_DONE = "strategy finished"
+
+    @property
+    def counts_last(self) -> bool:
+        """Whether the evaluation that ended the search is part of the run: one that reached the
+        evaluation count or the wall clock fits in the budget, one that would cross a cost limit
+        (simulated seconds, FLOPs) does not."""
+        return self in (StopReason.EVALUATIONS, StopReason.WALL_SECONDS)
+
+    def message(self, budget: Budget) -> str:
+        """The readable reason that ``SearchRun.stop_reason`` keeps, e.g. ``"evaluations budget reached (150)"``."""
+        if self is StopReason.STRATEGY_DONE:
+            return self.value
+        limit = getattr(budget, self.value)
+        return f"{self.value} budget reached ({limit if self is StopReason.EVALUATIONS else format(limit, 'g')})"
+
+
+_LIMITS = tuple(r.value for r in StopReason if r is not StopReason.STRATEGY_DONE)  # Budget's fields
 
 
 @dataclass(frozen=True)
@@ -33,3 +67,4 @@ class Budget:
                 raise ValueError(f"budget {k} must be a positive number, got {v!r}")
         if self.evaluations is not None and not float(self.evaluations).is_integer():
             raise ValueError(f"budget evaluations must be a whole number, got {self.evaluations!r}")
+

@@ -115,6 +115,9 @@ def experiment(
 
     if executor is not None and evaluate_on is not None:
         raise ValueError("give executor (runs in parallel) or evaluate_on (candidates in parallel), not both")
+    if evaluate_on is not None and workers is None:
+        raise ValueError("evaluate_on needs workers= (how many candidates to evaluate at once): an executor's "
+                         "size is not public, and the number of workers changes the trajectory")
     tasks = _tasks(strategies, seeds)
     record = manifest(extra={"experiment": [t.__dict__ for t in tasks[:1]], "runs": len(tasks)})
     args = (evaluator, budget, ledger, record, evaluate_on, workers)

@@ -11,6 +11,7 @@ the trajectory of an uninterrupted one.
 Example:
     >>> import pandas as pd
     >>> from naskit.bench.table import TabularBenchmark
+    >>> from naskit.core.space import NB201Space
     >>> from naskit.evaluators.tabular import TabularEvaluator
     >>> from naskit.strategies import RandomSearch
     >>> space = NB201Space()
@@ -18,33 +19,42 @@ Example:
     ...                       "test_acc": [a.index / 15625 for a in space]})
     >>> run = search(RandomSearch(seed=0), TabularEvaluator(TabularBenchmark.from_table(table)),
     ...              Budget(evaluations=20), progress=False)
-    >>> len(run.history), run.stop_reason
-    (20, 'evaluations budget reached (20)')
+    >>> len(run.history), run.stop_reason, run.stopped_by
+    (20, 'evaluations budget reached (20)', <StopReason.EVALUATIONS: 'evaluations'>)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections import deque
 from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from naskit.core.space import Arch, NB201Space
+from naskit.core.evaluator import Evaluator
+from naskit.core.space import Arch
 from naskit.core.types import Proposal, Result
+from naskit.cost import accounting
 from naskit.cost.stopwatch import Stopwatch
-from naskit.runs.budget import Budget
+from naskit.runs.budget import Budget, StopReason
+from naskit.runs.history import HistoryRow, summarise
 from naskit.runs.ledger import Ledger
 from naskit.strategies.base import Strategy
 
 
 @dataclass
 class SearchRun:
-    """What a search returns: the incumbent, the full history, why it stopped, and its cost."""
+    """What a search returns: the incumbent, the full history, why it stopped, and its cost.
+
+    ``history`` has one row per evaluation and the columns ``naskit.runs.history.HISTORY_COLUMNS``: the recorded
+    ones (``HistoryRow``), then ``DERIVED_COLUMNS``. ``stopped_by`` is why the search stopped, a
+    ``StopReason``; ``stop_reason`` says it in words (``stopped_by.message(budget)``, e.g.
+    ``"evaluations budget reached (150)"``), as results, ledgers and notebooks print it.
+    """
 
     run_id: str
     best: Arch | None
@@ -55,13 +65,25 @@ class SearchRun:
     manifest: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     final: Result | None = None  # the incumbent re-evaluated at full fidelity (``search(final=True)``)
+    stopped_by: StopReason | None = None
+
+    def cost_phases(self) -> dict[str, dict[str, float]]:
+        """The search's cost by phase (``naskit.cost.accounting``): the strategy's own seconds
+        (``search``), the candidates' evaluations (``evaluation``) and, with ``search(final=True)``,
+        the incumbent's evaluation at full fidelity (``final``)."""
+        phases = {
+            "search": {"wall_seconds": self.cost.get("strategy_wall_seconds", 0.0),
+                       "cpu_seconds": self.cost.get("strategy_cpu_seconds", 0.0)},
+            "evaluation": {m: float(np.nansum(self.history[m])) for m in accounting.MEASURES},
+        }
+        if self.final is not None:
+            phases["final"] = accounting.total_cost(self.final)
+        return phases
 
     def cost_breakdown(self):
         """Phase-by-phase cost: strategy, candidate evaluations, final evaluation
         (``naskit.cost.accounting.cost_breakdown``)."""
-        from naskit.cost.accounting import cost_breakdown
-
-        return cost_breakdown(self)
+        return accounting.cost_breakdown(self)
 
 
 class _Spent:
@@ -71,20 +93,21 @@ class _Spent:
         self.budget = budget
         self.evaluations, self.sim_seconds, self.flops = 0, 0.0, 0.0
 
-    def fits(self, result: Result, elapsed: float) -> str | None:
-        """Count ``result`` if it fits; return the reason to stop (None to go on)."""
+    def fits(self, result: Result, elapsed: float) -> StopReason | None:
+        """Count ``result`` if it fits; return the reason to stop (None to go on). A result that
+        would cross a cost limit is not counted (``StopReason.counts_last``)."""
         b = self.budget
         if b.sim_seconds is not None and self.sim_seconds + result.sim_seconds > b.sim_seconds:
-            return f"sim_seconds budget reached ({b.sim_seconds:g})"
+            return StopReason.SIM_SECONDS
         if b.flops is not None and self.flops + result.flops > b.flops:
-            return f"flops budget reached ({b.flops:g})"
+            return StopReason.FLOPS
         self.evaluations += 1
         self.sim_seconds += result.sim_seconds
         self.flops += result.flops
         if b.evaluations is not None and self.evaluations >= b.evaluations:
-            return f"evaluations budget reached ({b.evaluations})"
+            return StopReason.EVALUATIONS
         if b.wall_seconds is not None and elapsed >= b.wall_seconds:
-            return f"wall_seconds budget reached ({b.wall_seconds:g})"
+            return StopReason.WALL_SECONDS
         return None
 
 
@@ -144,8 +167,9 @@ def search(
             are replayed (not re-evaluated), and new ones are written as they finish.
         executor: evaluate in parallel on any ``concurrent.futures.Executor`` (a process pool,
             ``distributed.Client(...).get_executor()``); None evaluates in this process.
-        workers: evaluations in flight at once (default: 1 without an executor, else the
-            executor's ``_max_workers`` when it has one, else 2). Part of the run's settings.
+        workers: evaluations in flight at once; part of the run's settings. Default 1 without
+            an executor; with one, give it (usually the executor's number of workers: an
+            executor's pool size is private to it, so the loop does not guess it).
         name: the run's id in the ledger (default: derived from the settings).
         progress: show a tqdm progress bar.
         manifest: the environment record to attach (default: ``naskit.manifest()`` now);
@@ -156,11 +180,10 @@ def search(
 
     Returns:
         A ``SearchRun`` with the best architecture by validation accuracy, the history
-        DataFrame, why it stopped, the total cost and a manifest.
+        DataFrame, why it stopped (``stopped_by``, a ``StopReason``, and ``stop_reason`` in
+        words), the total cost and a manifest.
     """
-    workers = workers or (getattr(executor, "_max_workers", 2) if executor is not None else 1)
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = _workers(workers, executor)
     settings = run_settings(strategy, evaluator, budget, workers)
     run_id = name or run_id_for(settings)
     if manifest is None:
@@ -170,8 +193,11 @@ def search(
     own_ledger = not isinstance(ledger, Ledger)
     ledger = (_NoLedger() if ledger is None else Ledger(ledger)) if own_ledger else ledger
     try:
-        replay = ledger.open_run(run_id, settings)
-        run = _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress)
+        loop = _Loop(strategy=strategy, evaluator=evaluator, budget=budget, ledger=ledger, executor=executor,
+                     workers=workers, run_id=run_id, replay=ledger.open_run(run_id, settings))
+        stop = loop.run(progress)
+        run = _finish(run_id, loop.rows, stop, settings, budget)
+        run.cost.update(strategy_wall_seconds=loop.own.wall_seconds, strategy_cpu_seconds=loop.own.cpu_seconds)
     finally:
         if own_ledger:
             ledger.close()
@@ -193,64 +219,110 @@ class _NoLedger:
     record = mark_interrupted = discard_unfinished = close = mark_running
 
 
-def _loop(strategy, evaluator, budget, ledger, executor, workers, run_id, settings, replay, progress):
-    from tqdm.auto import tqdm
+def _workers(workers: int | None, executor: Executor | None) -> int:
+    """The evaluations to keep in flight: the caller's number, or 1 without an executor."""
+    if workers is None:
+        if executor is not None:
+            raise ValueError("search(executor=...) needs workers=: how many evaluations to keep in flight on "
+                             "the executor, usually its number of workers (e.g. workers=4 for "
+                             "ThreadPoolExecutor(4)); an executor keeps its pool size private, so naskit does "
+                             "not guess it")
+        return 1
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    return workers
 
-    spent, rows, pending = _Spent(budget), [], deque()
-    asked, stop = 0, None
-    offset = replay[-1][2] if replay else 0.0  # elapsed seconds carried over from before a resume
-    start = time.perf_counter()
-    own = Stopwatch()  # the strategy's and the ledger's time: the breakdown's "search" phase
-    bar = tqdm(total=budget.evaluations, disable=not progress, desc=strategy.name, unit="eval")
-    try:
-        while stop is None:
-            while len(pending) < workers and (budget.evaluations is None or asked < budget.evaluations):
-                with own:
-                    proposal = strategy.ask()
-                if proposal is None:
+
+@dataclass(kw_only=True)
+class _Loop:
+    """One search in progress: what it was given (the first fields) and how far it has got."""
+
+    strategy: Strategy
+    evaluator: Evaluator
+    budget: Budget
+    ledger: Ledger | _NoLedger
+    executor: Executor | None
+    workers: int
+    run_id: str
+    replay: list[tuple[Proposal, Result, float]]  # the ledger's completed evaluations: (proposal, result, elapsed)
+    spent: _Spent = field(init=False)
+    rows: list[HistoryRow] = field(default_factory=list)
+    pending: deque = field(default_factory=deque)  # (n, proposal, future) in flight, oldest first
+    asked: int = 0
+    own: Stopwatch = field(default_factory=Stopwatch)  # the strategy's and the ledger's time: the "search" phase
+    offset: float = 0.0  # elapsed seconds carried over from before a resume
+    start: float = 0.0  # time.perf_counter() when the loop began
+
+    def __post_init__(self) -> None:
+        self.spent = _Spent(self.budget)
+        self.offset = self.replay[-1][2] if self.replay else 0.0
+
+    def run(self, progress: bool) -> StopReason:
+        """Ask, evaluate and tell until a limit is reached or the strategy is done; say which."""
+        from tqdm.auto import tqdm
+
+        stop = None
+        self.start = time.perf_counter()
+        bar = tqdm(total=self.budget.evaluations, disable=not progress, desc=self.strategy.name, unit="eval")
+        try:
+            while stop is None:
+                self.fill()
+                if not self.pending:
+                    stop = StopReason.STRATEGY_DONE
                     break
-                pending.append((asked, proposal, _submit(asked, proposal, replay, evaluator, executor,
-                                                         ledger, run_id)))
-                asked += 1
-            if not pending:
-                stop = "strategy finished"
+                stop = self.tell_oldest()
+                bar.update(1)
+        except BaseException:
+            self.ledger.mark_interrupted(self.run_id)
+            raise
+        finally:
+            bar.close()
+            for _, _, future in self.pending:
+                future.cancel()
+        self.ledger.discard_unfinished(self.run_id)  # evaluations past the budget are not part of the run
+        return stop
+
+    def fill(self) -> None:
+        """Ask for proposals until ``workers`` are in flight, the budget's count is all asked, or
+        the strategy has none."""
+        limit = self.budget.evaluations
+        while len(self.pending) < self.workers and (limit is None or self.asked < limit):
+            with self.own:
+                proposal = self.strategy.ask()
+            if proposal is None:
                 break
-            n, proposal, future = pending.popleft()
-            result = _result_of(future, proposal, executor, evaluator)
-            elapsed = offset + time.perf_counter() - start if n >= len(replay) else replay[n][2]
-            with own:
-                if n >= len(replay):
-                    ledger.record(run_id, n, result, elapsed)
-                stop = spent.fits(result, elapsed)
-                counted = stop is None or stop.startswith(("evaluations", "wall"))
-                rows.append(_row(n, result, counted, spent, elapsed))
-                strategy.tell(proposal, result)
-            bar.update(1)
-    except BaseException:
-        ledger.mark_interrupted(run_id)
-        raise
-    finally:
-        bar.close()
-        for _, _, future in pending:
-            future.cancel()
-    ledger.discard_unfinished(run_id)  # evaluations past the budget are not part of the run
-    run = _finish(run_id, rows, stop, settings)
-    run.cost.update(strategy_wall_seconds=own.wall_seconds, strategy_cpu_seconds=own.cpu_seconds)
-    return run
+            self.pending.append((self.asked, proposal, self.submit(self.asked, proposal)))
+            self.asked += 1
 
+    def submit(self, n: int, proposal: Proposal) -> Future | _Done:
+        """Start evaluation ``n``, or hand back its result from the ledger when it is recorded there."""
+        if n < len(self.replay):
+            recorded = self.replay[n][0]
+            if recorded != proposal:
+                raise ValueError(f"the ledger's evaluation {n} was {recorded.arch} at fidelity {recorded.fidelity}, "
+                                 f"but the strategy now proposes {proposal.arch} at {proposal.fidelity}: the "
+                                 "strategy or its code changed since the run was recorded")
+            return _Done(self.replay[n][1])
+        self.ledger.mark_running(self.run_id, n, proposal)
+        if self.executor is None:
+            return _Done(_evaluate(self.evaluator, proposal))
+        return self.executor.submit(_evaluate, self.evaluator, proposal)
 
-def _submit(n, proposal, replay, evaluator, executor, ledger, run_id):
-    if n < len(replay):
-        recorded = replay[n][0]
-        if recorded != proposal:
-            raise ValueError(f"the ledger's evaluation {n} was {recorded.arch} at fidelity {recorded.fidelity}, "
-                             f"but the strategy now proposes {proposal.arch} at {proposal.fidelity}: the "
-                             "strategy or its code changed since the run was recorded")
-        return _Done(replay[n][1])
-    ledger.mark_running(run_id, n, proposal)
-    if executor is None:
-        return _Done(_evaluate(evaluator, proposal))
-    return executor.submit(_evaluate, evaluator, proposal)
+    def tell_oldest(self) -> StopReason | None:
+        """Wait for the oldest evaluation in flight; record it, count it against the budget and
+        tell the strategy. Return the reason to stop (None to go on)."""
+        n, proposal, future = self.pending.popleft()
+        result = _result_of(future, proposal, self.executor, self.evaluator)
+        replayed = n < len(self.replay)
+        elapsed = self.replay[n][2] if replayed else self.offset + time.perf_counter() - self.start
+        with self.own:
+            if not replayed:
+                self.ledger.record(self.run_id, n, result, elapsed)
+            stop = self.spent.fits(result, elapsed)
+            counted = stop is None or stop.counts_last
+            self.rows.append(HistoryRow.of(n, result, counted, self.spent, elapsed))
+            self.strategy.tell(proposal, result)
+        return stop
 
 
 def _evaluate_again(evaluator, proposal: Proposal) -> Result:
@@ -277,60 +349,8 @@ def _result_of(future: Future | _Done, proposal: Proposal, executor=None, evalua
         return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed", error=error)
 
 
-def _row(n: int, r: Result, counted: bool, spent: _Spent, elapsed: float) -> dict:
-    return {
-        "n": n, "arch": str(r.arch), "fidelity": r.fidelity, "status": r.status, "error": r.error,
-        "valid_acc": r.valid_acc, "test_acc": r.test_acc, "estimate": r.estimate,
-        "score": r.score if r.score > -math.inf else math.nan, "flops": r.flops, "sim_seconds": r.sim_seconds,
-        "wall_seconds": r.wall_seconds, "cpu_seconds": r.cpu_seconds, "within_budget": counted,
-        "cum_evaluations": spent.evaluations, "cum_flops": spent.flops, "cum_sim_seconds": spent.sim_seconds,
-        "elapsed": elapsed,
-    }
+def _finish(run_id: str, rows: list[HistoryRow], stop: StopReason, settings: dict, budget: Budget) -> SearchRun:
+    history, best, best_result, cost = summarise(rows)
+    return SearchRun(run_id, best, best_result, history, stop.message(budget), cost, {}, settings, stopped_by=stop)
 
 
-def _finish(run_id, rows, stop, settings) -> SearchRun:
-    history = pd.DataFrame(rows, columns=list(_row(0, Result(NB201Space()[0], None, 0.0), True,
-                                                   _Spent(Budget(evaluations=1)), 0.0)))
-    usable = history["within_budget"] & (history["status"] == "ok")
-    counted = history[usable]
-    score = counted["score"].where(counted["score"].notna(), -math.inf)
-    history["best_valid_so_far"] = history["valid_acc"].where(usable).cummax()
-    history["best_score_so_far"] = history["score"].where(usable).cummax()
-    best = best_result = None
-    if len(counted):
-        i = score.idxmax()
-        best = NB201Space().parse(history.at[i, "arch"])
-        best_result = Result(best, _none_if_nan(history.at[i, "fidelity"]), history.at[i, "valid_acc"],
-                             history.at[i, "test_acc"], estimate=_float_or_none(history.at[i, "estimate"]))
-    history["incumbent"], history["test_of_best"] = _incumbents(history)
-    inside = history[history["within_budget"]]
-    cost = {
-        "evaluations": len(inside),
-        "failed": int((inside["status"] != "ok").sum()),
-        "flops": float(inside["flops"].sum()),
-        "sim_seconds": float(inside["sim_seconds"].sum()),
-        "wall_seconds": float(inside["wall_seconds"].sum()),
-        "cpu_seconds": float(inside["cpu_seconds"].sum()),
-        "elapsed_seconds": float(history["elapsed"].max()) if len(history) else 0.0,
-    }
-    return SearchRun(run_id, best, best_result, history, stop or "strategy finished", cost, {}, settings)
-
-
-def _incumbents(history: pd.DataFrame) -> tuple[list, list[float]]:
-    """The best-scoring cell so far (the incumbent) and its test accuracy, at each step."""
-    best, arch, test, archs, tests = -math.inf, None, math.nan, [], []
-    for a, score, t, ok, inside in zip(history["arch"], history["score"], history["test_acc"],
-                                       history["status"] == "ok", history["within_budget"]):
-        if ok and inside and score == score and score > best:
-            best, arch, test = score, a, t
-        archs.append(arch)
-        tests.append(test)
-    return archs, tests
-
-
-def _none_if_nan(value):
-    return None if value is None or value != value else int(value)
-
-
-def _float_or_none(value):
-    return None if value is None or value != value else float(value)

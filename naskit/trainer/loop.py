@@ -71,6 +71,12 @@ class TrainResult:
     def final_test_acc(self) -> float:
         return self.test_acc[-1] if self.test_acc else float("nan")
 
+    def cost_phases(self) -> dict[str, dict[str, float]]:
+        """The run's cost by phase (``naskit.cost.accounting``): training and validating one cell
+        is the ``final`` phase."""
+        return {"final": {"flops": self.train_flops + self.eval_flops, "wall_seconds": self.wall_seconds,
+                          "cpu_seconds": self.cpu_seconds}}
+
     def to_dict(self) -> dict:
         return asdict(self)
 
