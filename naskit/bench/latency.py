@@ -1,0 +1,147 @@
+"""The cost of the network you find: measured inference latency of every class, on this machine.
+
+FLOPs count arithmetic; a CPU's latency also pays for memory traffic and per-call overhead, so
+two cells with the same FLOPs can run at different speeds (HW-NAS-Bench, Li et al. 2021, found
+FLOPs a poor proxy for latency on several devices). Here each class's network (the benchmark's
+own, built with seed 0) runs forward in eval mode under ``torch.inference_mode`` on one thread:
+at batch 1 (one request) and at batch 256 (throughput), ``repeats`` timed passes after
+``warmup`` untimed ones; the median is the latency, the interquartile range its spread.
+
+Machines drift (frequency scaling, other processes), so the classes are measured in a shuffled
+order, over several ``rounds``, each round in a new order: drift then spreads over all classes
+instead of lining up with a group of them, and two rounds give the repeatability of the ranking.
+Every measurement is appended to a JSON-lines file as it is made, so an interrupted measurement
+resumes where it stopped.
+
+Example:
+    >>> from naskit.core.configs import NetworkConfig
+    >>> m = measure_network("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|",
+    ...                     NetworkConfig(channels=4), (1, 40), batch_sizes=(1, 8), repeats=3, warmup=1)
+    >>> sorted(m)
+    ['latency_iqr_ms_b1', 'latency_iqr_ms_b8', 'latency_ms_b1', 'latency_ms_b8']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from naskit.core.checks import check_whole
+from naskit.core.configs import NetworkConfig
+
+BATCH_SIZES = (1, 256)  # one request, and throughput
+PREFIX = "latency"
+
+
+def measure_network(arch, network: NetworkConfig, input_shape: Sequence[int], batch_sizes=BATCH_SIZES,
+                    repeats: int = 20, warmup: int = 3, threads: int = 1) -> dict[str, float]:
+    """Median forward time (ms) and its interquartile range of one cell's network, per batch size.
+
+    Returns ``{"latency_ms_b1": ..., "latency_iqr_ms_b1": ..., ...}`` for each batch size.
+    """
+    import torch
+
+    from naskit.nn.network import build_model
+    from naskit.runtime.threads import threads_set
+
+    check_whole("repeats", repeats, 1)
+    check_whole("warmup", warmup, 0)
+    out = {}
+    with threads_set(threads), torch.inference_mode():
+        model = build_model(arch, network, seed=0).eval()
+        for b in batch_sizes:
+            x = torch.randn(b, *input_shape, generator=torch.Generator().manual_seed(b))
+            for _ in range(warmup):
+                model(x)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - start)
+            q25, q50, q75 = np.percentile(np.asarray(times) * 1e3, [25, 50, 75])
+            out[f"latency_ms_b{b}"] = float(q50)
+            out[f"latency_iqr_ms_b{b}"] = float(q75 - q25)
+    return out
+
+
+def machine() -> dict:
+    """Where latencies were measured: the CPU model, core count, torch version, host."""
+    import torch
+
+    from naskit.runtime.manifest import cpu_model
+
+    return {"cpu_model": cpu_model(), "logical_cores": os.cpu_count(), "torch": torch.__version__,
+            "host": platform.node()}
+
+
+def read_latencies(folder: str | Path) -> list[dict]:
+    """Every complete measurement record in ``folder``, the first of each (key, round)."""
+    from naskit.bench.shards import read_records
+
+    return read_records(folder, PREFIX, ("key", "round"))
+
+
+def measure_classes(folder: str | Path, classes: dict[str, str], network: NetworkConfig, input_shape,
+                    rounds: int = 2, seed: int = 0, repeats: int = 20, warmup: int = 3, threads: int = 1,
+                    progress: bool = True, tag: str | None = None) -> int:
+    """Measure every class (key -> representative cell) ``rounds`` times, each round in a new
+    shuffled order, appending one record per (class, round) to ``folder``; returns how many were
+    measured now (those already in ``folder`` are skipped: the measurement resumes).
+
+    Runs in this process, one measurement at a time: latency is only comparable when nothing
+    else competes for the core.
+    """
+    from tqdm.auto import tqdm
+
+    check_whole("rounds", rounds, 1)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    done = {(r["key"], r["round"]) for r in read_latencies(folder)}
+    where = machine()
+    out = folder / f"{PREFIX}-{tag or platform.node() or 'host'}.jsonl"
+    rng = random.Random(seed)
+    todo = []
+    for r in range(rounds):
+        order = sorted(classes)
+        rng.shuffle(order)  # a new order each round, drawn whether or not the round is done
+        todo += [(k, r) for k in order if (k, r) not in done]
+    written = 0
+    with open(out, "a", encoding="utf-8") as f:
+        for key, r in tqdm(todo, desc="latency", unit="net", disable=not progress):
+            record = {"key": key, "arch": classes[key], "round": r,
+                      **measure_network(classes[key], network, input_shape, repeats=repeats, warmup=warmup,
+                                        threads=threads),
+                      "threads": threads, "repeats": repeats, "warmup": warmup, **where}
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
+            f.flush()
+            written += 1
+    return written
+
+
+def latency_table(records: list[dict]) -> dict[str, dict[str, float]]:
+    """Per class key: the median over rounds of each measured figure (ms)."""
+    by_key: dict[str, list[dict]] = {}
+    for r in records:
+        by_key.setdefault(r["key"], []).append(r)
+    figures = [k for k in records[0] if k.startswith("latency_")] if records else []
+    return {key: {f: float(np.median([r[f] for r in rs])) for f in figures} for key, rs in by_key.items()}
+
+
+def round_agreement(records: list[dict], figure: str = "latency_ms_b1") -> float:
+    """Spearman ρ between the latency ranking of round 0 and round 1 over the classes measured in
+    both: how repeatable the ranking is on this machine."""
+    from scipy import stats
+
+    first = {r["key"]: r[figure] for r in records if r["round"] == 0}
+    second = {r["key"]: r[figure] for r in records if r["round"] == 1}
+    both = sorted(set(first) & set(second))
+    if len(both) < 3:
+        return float("nan")
+    return float(stats.spearmanr([first[k] for k in both], [second[k] for k in both]).statistic)
