@@ -40,9 +40,20 @@ def add_estimate_commands(subparsers) -> None:
 COMMANDS = (add_lessons_commands, add_bench_commands, add_search_commands, add_estimate_commands)
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: what is wrong, and where to read the usage."""
+
+    def error(self, message: str):
+        self.fail(f"{message} (see `{self.prog} -h`)")
+
+    def fail(self, message: str):
+        """Print ``message`` as one line, ``naskit: error: ...``, on stderr and exit with code 2 (``SystemExit``)."""
+        self.exit(2, f"{self.prog.split()[0]}: error: {' '.join(str(message).split())}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``naskit`` argument parser, with every command group in ``COMMANDS``."""
-    parser = argparse.ArgumentParser(prog="naskit", description="Learn Neural Architecture Search by doing it.")
+    """The ``naskit`` argument parser, with every command group in ``COMMANDS`` (their parsers are ``Parser``s too)."""
+    parser = Parser(prog="naskit", description="Learn Neural Architecture Search by doing it.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_commands in COMMANDS:
         add_commands(subparsers)
@@ -52,12 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``naskit`` command line; returns the exit code.
 
-    A ``ValueError`` from the library (an unknown lesson, a bad parameter) is shown as a
-    one-line usage error with exit code 2, not a traceback.
+    A user's mistake, a ``ValueError`` from the library (an unknown lesson, a bad parameter, a
+    ledger with other settings) or a missing file, is shown as a one-line error with exit code 2
+    (``SystemExit``), not a traceback.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
-        parser.error(str(exc))  # prints usage and the message, exits with code 2
+    except (ValueError, FileNotFoundError) as exc:
+        parser.fail(str(exc))  # one line on stderr, exits with code 2

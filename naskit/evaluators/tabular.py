@@ -7,7 +7,9 @@ a recorded run that stopped before the asked epoch, is a failed ``Result``, not 
 
 Example:
     >>> import pandas as pd
-    >>> from naskit.bench.table import TabularBenchmark
+    >>> import numpy as np
+
+from naskit.bench.table import TabularBenchmark
     >>> arch = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"
     >>> bench = TabularBenchmark.from_table(pd.DataFrame({"arch": [arch], "valid_acc": [0.9], "test_acc": [0.89]}))
     >>> TabularEvaluator(bench).evaluate(arch).valid_acc
@@ -15,6 +17,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from naskit.bench.table import TabularBenchmark
 from naskit.core.checks import as_arch, check_fidelity, check_whole
@@ -73,12 +77,26 @@ class TabularEvaluator:
         return {"name": self.name, "seed": self.seed, "signal": self.signal, "epochs": self.epochs,
                 **table_description(self.bench)}
 
+    def cost_range(self) -> dict[str, tuple[float, float]]:
+        """What one evaluation of a cell in the table can cost, per budget measure: (the cheapest,
+        at 1 epoch, the dearest, at the table's last). ``search`` refuses a budget that could pay
+        for none, or a measure the table charges nothing of (a table without cost columns)."""
+        b = self.bench
+        first = (b.train_flops * (1 / b.epochs)).astype(np.int64)  # as ``query`` charges epoch 1
+        return {"flops": (float(first.min()), float(b.train_flops.max())),
+                "sim_seconds": (float(((first + b.eval_flops / b.epochs) / b.flops_per_second).min()),
+                                float(((b.train_flops + b.eval_flops) / b.flops_per_second).max()))}
+
 
 def table_description(bench: TabularBenchmark) -> dict:
-    """What identifies a table in an evaluator's ``describe()``: its source, version and data hash."""
+    """What identifies a table in an evaluator's ``describe()``: its source and version, its data
+    (``table_sha256``: the packed file's checksum, or a content hash of a table built in memory)
+    and its dataset's hash, and the rate of its simulated clock. A resumed run whose table differs
+    in any of them is refused (``naskit.runs.ledger``)."""
     meta = bench.meta
     return {"table": meta.get("source", "naskit nb201_mnist1d"), "version": meta.get("version"),
-            "dataset_sha256": meta.get("dataset", {}).get("sha256")}
+            "table_sha256": getattr(bench, "sha256", None), "dataset_sha256": meta.get("dataset", {}).get("sha256"),
+            "flops_per_second": bench.flops_per_second}
 
 
 def lookup_failure(bench: TabularBenchmark, arch: Arch, fidelity: int | None) -> Result | None:

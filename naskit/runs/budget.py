@@ -68,3 +68,39 @@ class Budget:
         if self.evaluations is not None and not float(self.evaluations).is_integer():
             raise ValueError(f"budget evaluations must be a whole number, got {self.evaluations!r}")
 
+
+
+def check_fits(budget: Budget, costs: dict[str, tuple[float, float]], who: str) -> None:
+    """Refuse, before any work, a cost limit that no search could meet sensibly.
+
+    ``costs`` maps a cost measure (``"sim_seconds"``, ``"flops"``) to the cheapest and the dearest
+    that one evaluation by ``who`` (e.g. ``"evaluator 'tabular'"``) can cost. A limit below the
+    cheapest would end the search before its first evaluation; a measure that every evaluation
+    charges 0 of would never end it.
+
+    Example:
+        >>> check_fits(Budget(flops=100), {"flops": (2e9, 9e9)}, "evaluator 'tabular'")
+        Traceback (most recent call last):
+        ...
+        ValueError: budget flops=100 cannot pay for one evaluation: the cheapest evaluator 'tabular' can make costs 2e+09 flops; give flops=2e+09 or more
+    """
+    for measure in (StopReason.SIM_SECONDS.value, StopReason.FLOPS.value):
+        limit = getattr(budget, measure)
+        if limit is None or measure not in costs:
+            continue
+        cheapest, dearest = costs[measure]
+        if dearest <= 0:
+            raise ValueError(f"budget {measure}={limit:g} would never be reached: {who} charges 0 {measure} for "
+                             f"every evaluation (a table without cost columns, e.g. no train_flops, has no "
+                             f"costs); limit evaluations or wall_seconds instead")
+        if cheapest > limit:
+            least = _rounded_up(cheapest)
+            raise ValueError(f"budget {measure}={limit:g} cannot pay for one evaluation: the cheapest {who} can "
+                             f"make costs {least} {measure}; give {measure}={least} or more")
+
+
+def _rounded_up(x: float) -> str:
+    """``x`` to 4 significant digits, rounded up: a budget of that value pays for ``x``."""
+    step = 10.0 ** (math.floor(math.log10(x)) - 3)
+    text = f"{math.ceil(x / step) * step:g}"
+    return text if float(text) >= x else repr(x)

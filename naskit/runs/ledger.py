@@ -1,38 +1,49 @@
 """A SQLite ledger of evaluations: every result is on disk the moment it is known.
 
-One file holds many runs (a run = one strategy, seed, evaluator and budget). Each
-evaluation is a row keyed by ``(run_id, n)``, where ``n`` is the order in which the
+One file holds many runs (a run = one strategy, seed, evaluator and budget), each under its
+own name: a name never holds two runs (``open_run`` refuses other settings, naming each
+difference). Each evaluation is a row keyed by ``(run_id, n)``, where ``n`` is the order in which the
 strategy proposed it; a row is written as ``running`` when submitted and completed when its
 result arrives. Writes are idempotent (the same key twice changes nothing once complete),
 the database runs in WAL mode with a busy timeout, so several processes can write runs into
-one file at once, and a crash loses at most the evaluations in flight.
+one file at once, and a crash loses at most the evaluations in flight. What is read back is
+checked (accuracies are fractions in [0, 1], costs finite and non-negative): a row changed by
+hand is refused, naming it, never replayed.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import sqlite3
 from pathlib import Path
 
-from naskit.core.space import parse
+from naskit.core.space import Arch, parse
 from naskit.core.types import Proposal, Result
+from naskit.runs.outputs import check_output_file
 
 SCHEMA_VERSION = 1
 _RESULT_COLUMNS = ("valid_acc", "test_acc", "status", "error", "flops", "sim_seconds", "wall_seconds",
                    "cpu_seconds", "estimate")
+STATUSES = ("ok", "failed", "diverged")  # a completed evaluation's status (``Result.status``)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, settings TEXT NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS evaluations (
+# One statement each, run in one transaction: a ledger is created whole or not at all. ``meta``
+# holds the schema marker, ``('schema', SCHEMA_VERSION)``, by which a file is known as a ledger;
+# ``finished`` says why a run stopped (added within version 1: a file without it gets it).
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, settings TEXT NOT NULL, created TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS evaluations (
     run_id TEXT NOT NULL, n INTEGER NOT NULL, arch TEXT NOT NULL, fidelity INTEGER,
     status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
     valid_acc REAL, test_acc REAL, flops INTEGER, sim_seconds REAL, wall_seconds REAL, cpu_seconds REAL,
     estimate REAL, elapsed REAL, extra TEXT, finished TEXT,
     PRIMARY KEY (run_id, n)
-);
-"""
+)""",
+    "CREATE TABLE IF NOT EXISTS finished (run_id TEXT PRIMARY KEY, stop_reason TEXT NOT NULL, at TEXT NOT NULL)",
+)
+_TABLES = ("meta", "runs", "evaluations", "finished")
 
 
 def _now() -> str:
@@ -42,37 +53,83 @@ def _now() -> str:
 class Ledger:
     """The evaluations of one or more runs, in a SQLite file (``":memory:"`` for none).
 
+    Opening checks the file before writing anything: a folder, a path under a file or a
+    read-only file is refused with the reason; so is a file that is not a naskit ledger (not
+    SQLite, or an SQLite database without naskit's schema marker), which is left untouched.
+    ``read_only=True`` opens an existing ledger only to read it (``naskit search --list``).
+
     Example:
         >>> ledger = Ledger(":memory:")
         >>> ledger.open_run("demo", {"strategy": "random"})
         []
     """
 
-    def __init__(self, path: str | Path, timeout: float = 60.0):
+    def __init__(self, path: str | Path, timeout: float = 60.0, read_only: bool = False):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        if self.path == ":memory:":
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+        elif read_only:
+            if not Path(path).is_file():
+                raise ValueError(f"no ledger at {path}: the file does not exist")
+            self.db = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=timeout,
+                                      isolation_level=None)
+        else:
+            check_output_file(path, "ledger", example="naskit-search.db")
+            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
-            self._check_schema(timeout)
+            self._open(timeout, read_only)
         except BaseException:
             self.db.close()
             raise
 
-    def _check_schema(self, timeout: float) -> None:
+    def _open(self, timeout: float, read_only: bool) -> None:
         try:
             self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables:  # an existing database: naskit's, of this version, or refused untouched
+                self._check_marker(tables)
+            if read_only:
+                return
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = FULL")  # a completed row survives a power cut
-            with self.db:
-                self.db.executescript(_SCHEMA)
-                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                version = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+            if not set(_TABLES) <= tables:
+                self._create()
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise ValueError(f"ledger {self.path} is read-only ({exc}); a search writes every evaluation "
+                                 "to it: make the file and its folder writable, or give another file") from None
+            raise ValueError(f"cannot open ledger {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{self.path} is not a naskit ledger (or it is corrupted): {exc}") from None
-        if version != str(SCHEMA_VERSION):
-            raise ValueError(f"{self.path} is a naskit ledger of schema version {version}; this naskit "
+            raise ValueError(f"{self.path} is not a naskit ledger: it is not an SQLite database, or a corrupted "
+                             f"one ({exc}); it was left untouched. Give a new file for the ledger") from None
+
+    def _check_marker(self, tables: set[str]) -> None:
+        """Refuse, before any write, a database without naskit's schema marker or of another version."""
+        marker = None
+        if "meta" in tables:
+            try:
+                marker = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            except sqlite3.OperationalError:  # a table called meta, but not naskit's
+                pass
+        if marker is None:
+            raise ValueError(f"{self.path} is an SQLite database but not a naskit ledger: it has the table(s) "
+                             f"{', '.join(sorted(tables))} and no naskit schema marker; it was left untouched. "
+                             "Give a new file for the ledger")
+        if marker[0] != str(SCHEMA_VERSION):
+            raise ValueError(f"{self.path} is a naskit ledger of schema version {marker[0]}; this naskit "
                              f"reads version {SCHEMA_VERSION}. Use a new ledger file or the matching naskit.")
+
+    def _create(self) -> None:
+        """The tables and the schema marker, in one transaction (another process may create them at once)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                self.db.execute(statement)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -95,13 +152,39 @@ class Ledger:
         self.db.execute("INSERT OR IGNORE INTO runs VALUES (?, ?, ?)", (run_id, text, _now()))
         stored = self.db.execute("SELECT settings FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
         if stored != text:
-            diff = _diff(json.loads(stored), json.loads(text))
+            diff = "; ".join(settings_diff(json.loads(stored), json.loads(text)))
             raise ValueError(f"run {run_id!r} in {self.path} was started with other settings ({diff}); "
-                             "resume it with the same settings or give the run another name")
+                             "resume it with the same settings, or start a new run under another name "
+                             "(search(name=...), naskit search --name)")
         return self.completed(run_id)
 
     def runs(self) -> dict[str, dict]:
-        return {r: json.loads(s) for r, s in self.db.execute("SELECT run_id, settings FROM runs")}
+        """Every run in the file: its name -> its settings, in the order they were started."""
+        return {r: json.loads(s) for r, s in self.db.execute("SELECT run_id, settings FROM runs ORDER BY rowid")}
+
+    def mark_finished(self, run_id: str, stop_reason: str) -> None:
+        """Note that the run stopped by itself (a budget reached, the strategy done) and why."""
+        self.db.execute("INSERT OR REPLACE INTO finished VALUES (?, ?, ?)", (run_id, stop_reason, _now()))
+
+    def summaries(self) -> list[dict]:
+        """One dict per run: ``run``, ``strategy``, ``seed``, ``evaluator``, ``evaluations`` (completed)
+        and ``status`` (``"finished: <why>"``, ``"interrupted"``, or ``"unfinished"``: killed, or running now)."""
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finished = dict(self.db.execute("SELECT run_id, stop_reason FROM finished")) if "finished" in tables else {}
+        counts = {(r, st): c for r, st, c in self.db.execute(
+            "SELECT run_id, status, COUNT(*) FROM evaluations GROUP BY run_id, status")}
+        out = []
+        for run_id, settings in self.runs().items():
+            done = sum(c for (r, st), c in counts.items() if r == run_id and st in STATUSES)
+            if run_id in finished:
+                status = f"finished: {finished[run_id]}"
+            else:
+                status = "interrupted" if counts.get((run_id, "interrupted")) else "unfinished"
+            strategy = settings.get("strategy", {})
+            out.append({"run": run_id, "strategy": strategy.get("name"), "seed": strategy.get("seed"),
+                        "evaluator": settings.get("evaluator", {}).get("name"), "evaluations": done,
+                        "status": status})
+        return out
 
     # ---- evaluations ---------------------------------------------------------------------
     def mark_running(self, run_id: str, n: int, proposal: Proposal) -> None:
@@ -146,12 +229,24 @@ class Ledger:
             if n != expected:
                 break
             fields = dict(zip(_RESULT_COLUMNS, values))
+            a = self._checked_row(run_id, n, arch, fields)
             for k in ("valid_acc", "test_acc"):
                 fields[k] = float("nan") if fields[k] is None else fields[k]
-            a = parse(arch)
             out.append((Proposal(a, fidelity), Result(a, fidelity, extra=json.loads(extra or "{}"), **fields),
                         elapsed or 0.0))
         return out
+
+    def _checked_row(self, run_id: str, n: int, arch: str, fields: dict) -> Arch:
+        """The row's cell, once its values are possible; else a ``ValueError`` naming the row."""
+        where = f"ledger {self.path}, run {run_id!r}, evaluation {n}"
+        try:
+            cell = parse(arch)
+        except ValueError as exc:
+            raise ValueError(f"{where}: its arch {arch!r} is not a cell ({exc})") from None
+        if (problem := out_of_range(fields)) is not None:
+            raise ValueError(f"{where} ({arch}): {problem}. The file was changed outside naskit; delete the run's "
+                             "rows or start a new ledger file") from None
+        return cell
 
     def count(self, run_id: str | None = None, status: str | None = None) -> int:
         query, args = "SELECT COUNT(*) FROM evaluations WHERE 1=1", []
@@ -162,14 +257,52 @@ class Ledger:
         return self.db.execute(query, args).fetchone()[0]
 
 
-def _diff(old: dict, new: dict, prefix: str = "") -> str:
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def out_of_range(values: dict) -> str | None:
+    """Why an evaluation's recorded values cannot be right, or None when they can: accuracies are
+    fractions in [0, 1] (or missing: None, NaN), costs (``flops``, ``sim_seconds``, ``wall_seconds``,
+    ``cpu_seconds``) finite and non-negative (or missing), the status one of ``STATUSES``.
+
+    >>> out_of_range({"valid_acc": 0.9, "test_acc": 1.934, "status": "ok"})
+    'test_acc is 1.934, outside [0, 1] (accuracies are fractions, not percent)'
+    """
+    for k in ("valid_acc", "test_acc"):
+        v = values.get(k)
+        if v is not None and v == v and not (_is_number(v) and 0 <= v <= 1):
+            return f"{k} is {v!r}, outside [0, 1] (accuracies are fractions, not percent)"
+    for k in ("flops", "sim_seconds", "wall_seconds", "cpu_seconds"):
+        v = values.get(k)
+        if v is not None and not (_is_number(v) and math.isfinite(v) and v >= 0):
+            return f"{k} is {v!r}; a cost is a finite number of at least 0"
+    if values.get("status") not in STATUSES:
+        return f"status is {values.get('status')!r}; a completed evaluation's status is one of {', '.join(STATUSES)}"
+    return None
+
+
+def settings_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Each setting that differs, as ``"strategy.seed: 0 -> 7"`` (nested keys joined by dots).
+
+    >>> settings_diff({"strategy": {"name": "random", "seed": 0}}, {"strategy": {"name": "random", "seed": 7}})
+    ['strategy.seed: 0 -> 7']
+    """
     changes = []
     for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
+        a, b = old.get(k, _ABSENT), new.get(k, _ABSENT)
         if isinstance(a, dict) and isinstance(b, dict):
-            inner = _diff(a, b, f"{prefix}{k}.")
-            if inner:
-                changes.append(inner)
+            changes += settings_diff(a, b, f"{prefix}{k}.")
         elif a != b:
             changes.append(f"{prefix}{k}: {a!r} -> {b!r}")
-    return "; ".join(changes)
+    return changes
+
+
+class _Absent:
+    """A setting one of two runs lacks (e.g. an option only one strategy has)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()

@@ -40,9 +40,9 @@ from naskit.core.space import Arch
 from naskit.core.types import Proposal, Result
 from naskit.cost import accounting
 from naskit.cost.stopwatch import Stopwatch
-from naskit.runs.budget import Budget, StopReason
+from naskit.runs.budget import Budget, StopReason, check_fits
 from naskit.runs.history import HistoryRow, summarise
-from naskit.runs.ledger import Ledger
+from naskit.runs.ledger import Ledger, out_of_range
 from naskit.strategies.base import Strategy
 
 
@@ -125,13 +125,21 @@ class _Done:
 
 
 def _evaluate(evaluator, proposal: Proposal) -> Result:
-    """Run one evaluation; an exception becomes a failed result instead of ending the search."""
+    """Run one evaluation; an exception, or values no evaluation can have (an accuracy outside
+    [0, 1], a negative cost), become a failed result instead of ending the search."""
+    nan = float("nan")
     try:
-        return evaluator.evaluate(proposal.arch, proposal.fidelity)
+        result = evaluator.evaluate(proposal.arch, proposal.fidelity)
     except Exception as exc:  # a broken candidate must not end the search
-        nan = float("nan")
         return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed",
                       error=f"{type(exc).__name__}: {exc}")
+    if (problem := out_of_range(vars(result))) is None:
+        return result
+    costs = {k: getattr(result, k) for k in accounting.MEASURES}  # what it cost, unless that is what is wrong
+    if out_of_range(dict(costs, status="ok")) is not None:
+        costs = {}
+    return Result(proposal.arch, proposal.fidelity, nan, nan, status="failed", **costs,
+                  error=f"the evaluator returned values no evaluation can have: {problem}")
 
 
 def run_settings(strategy: Strategy, evaluator, budget: Budget, workers: int) -> dict:
@@ -185,6 +193,7 @@ def search(
     """
     workers = _workers(workers, executor)
     settings = run_settings(strategy, evaluator, budget, workers)
+    check_search(settings, evaluator, budget, ledger)
     run_id = name or run_id_for(settings)
     if manifest is None:
         from naskit.runtime.manifest import manifest as make_manifest
@@ -207,6 +216,23 @@ def search(
     return run
 
 
+def check_search(settings: dict, evaluator, budget: Budget, ledger) -> None:
+    """What ``search`` refuses before any work, besides its arguments' own checks.
+
+    A run with a ledger must be resumable, so its strategy needs a seed: ``seed=None`` draws a
+    new one each time, and the resumed run would propose other cells than the recorded ones.
+    A cost limit must fit the evaluator (``budget.check_fits``), when the evaluator says what one
+    evaluation can cost (an optional ``cost_range()``: measure -> (cheapest, dearest)).
+    """
+    strategy = settings["strategy"]
+    if ledger is not None and "seed" in strategy and strategy["seed"] is None:
+        raise ValueError(f"strategy {strategy['name']!r} has seed=None, which draws a new random seed each time: "
+                         "a run with a ledger could not be resumed on the same trajectory. Give a seed "
+                         f"(e.g. make_strategy({strategy['name']!r}, seed=0)), or search without a ledger")
+    if hasattr(evaluator, "cost_range"):
+        check_fits(budget, evaluator.cost_range(), f"evaluator {getattr(evaluator, 'name', '?')!r}")
+
+
 class _NoLedger:
     """Stands in for a ``Ledger`` when none is wanted: remembers nothing."""
 
@@ -216,7 +242,7 @@ class _NoLedger:
     def mark_running(self, *args):
         pass
 
-    record = mark_interrupted = discard_unfinished = close = mark_running
+    record = mark_interrupted = discard_unfinished = mark_finished = close = mark_running
 
 
 def _workers(workers: int | None, executor: Executor | None) -> int:
@@ -280,6 +306,7 @@ class _Loop:
             for _, _, future in self.pending:
                 future.cancel()
         self.ledger.discard_unfinished(self.run_id)  # evaluations past the budget are not part of the run
+        self.ledger.mark_finished(self.run_id, stop.message(self.budget))
         return stop
 
     def fill(self) -> None:
