@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import random
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ SPLIT_SEED = 0
 # sha256 of the generated MNIST-1D arrays (see ``Dataset.sha256``). A different value means
 # the mnist1d package generated different data, and no result here would be comparable.
 MNIST1D_SHA256 = "b59029df22b807446a9249e823bf6425d911989f9f54c79b48dab8fc06b744f3"
+# sha256 of the digits arrays as scikit-learn ships them (``_load_digits``): a cache file that
+# holds other arrays, even with a matching stored hash, is another dataset and is regenerated.
+DIGITS_SHA256 = "6c6665071f7184f7ae4e543bfec8ca6046d45390d50971e14c09aff0b2bc7867"
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +68,8 @@ class Dataset:
                                             self.x_test, self.y_test))
 
     def subset(self, n_train: int) -> Dataset:
-        """The same dataset with only the first ``n_train`` training examples (low fidelity)."""
+        """The same dataset with only the first ``n_train`` training examples (low fidelity).
+        Training needs at least ``num_classes`` of them (``naskit.trainer.loop.check_trainable``)."""
         if not 1 <= n_train <= len(self.y_train):
             raise ValueError(f"n_train must be in 1..{len(self.y_train)}, got {n_train!r}")
         return dataclasses.replace(self, name=f"{self.name}[:{n_train}]",
@@ -155,10 +160,10 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x[rest], y[rest], x[test], y[test]
 
 
-# name -> (generator, n_valid taken from the training part, input layout)
+# name -> (generator, n_valid taken from the training part, the arrays' expected sha256)
 _DATASETS = {
-    "mnist1d": (_generate_mnist1d, 1000),
-    "digits": (_load_digits, 360),
+    "mnist1d": (_generate_mnist1d, 1000, MNIST1D_SHA256),
+    "digits": (_load_digits, 360, DIGITS_SHA256),
 }
 _MEMORY_CACHE: dict[str, Dataset] = {}
 
@@ -168,32 +173,58 @@ def available_datasets() -> list[str]:
 
 
 def cache_dir() -> Path:
-    """Where generated datasets are cached: ``$NASKIT_CACHE`` or ``~/.cache/naskit``."""
-    return Path(os.environ.get("NASKIT_CACHE", Path.home() / ".cache" / "naskit"))
+    """Where generated datasets are cached: ``$NASKIT_CACHE`` or ``~/.cache/naskit`` (created when
+    needed). A ``ValueError`` when the path, or a folder above it, is a file."""
+    setting = os.environ.get("NASKIT_CACHE") or ""  # set but empty means unset, not the current folder
+    path = Path(setting).expanduser() if setting else Path.home() / ".cache" / "naskit"
+    for folder in (path, *path.parents):  # the first one that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                where = f"NASKIT_CACHE={setting!r}" if setting else f"the dataset cache {path}"
+                raise ValueError(f"{where}: {folder} is a file, not a folder; point NASKIT_CACHE at a folder "
+                                 "(it is created if missing), or unset it to use ~/.cache/naskit")
+            break
+    return path
 
 
-def _disk_cached(path: Path, names: tuple[str, ...], make) -> tuple[np.ndarray, ...]:
-    """The arrays ``names`` from the cache file ``path`` when its recorded hash matches them; else
-    ``make()``'s, written there atomically (a damaged cache is regenerated, never trusted)."""
+def _disk_cached(path: Path, names: tuple[str, ...], make, expected: str | None = None) -> tuple[np.ndarray, ...]:
+    """The arrays ``names`` from the cache file ``path`` when its recorded hash matches them (and
+    equals ``expected``, when given); else ``make()``'s, written there atomically. A damaged cache,
+    or one holding other data, is regenerated, never trusted; a cache that cannot be written is
+    skipped with a warning (the data are right, only the next load is slower)."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, where naskit caches a dataset; remove it, or point NASKIT_CACHE "
+                         "at another folder")
     if path.exists():
         try:
             with np.load(path) as z:
                 arrays = tuple(z[k] for k in names)
-                if _hash_arrays(*arrays) == str(z["sha256"]):
+                digest = _hash_arrays(*arrays)
+                if digest == str(z["sha256"]) and expected in (None, digest):
                     return arrays
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             pass
     arrays = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = _hash_arrays(*arrays)
+    if expected is not None and digest != expected:
+        raise RuntimeError(f"{path.stem} generated with sha256 {digest}, expected {expected}: the package that "
+                           "makes it (mnist1d, scikit-learn) or NumPy's legacy RNG changed, so results would not "
+                           "be comparable")
     buffer = io.BytesIO()
-    np.savez(buffer, **dict(zip(names, arrays)), sha256=_hash_arrays(*arrays))
-    atomic_write_bytes(path, buffer.getvalue())
+    np.savez(buffer, **dict(zip(names, arrays)), sha256=digest)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buffer.getvalue())  # leaves no temporary file, even when it fails
+    except OSError as exc:
+        warnings.warn(f"could not cache {path.stem} in {path.parent} ({exc}); it is made again on the next load",
+                      stacklevel=3)
     return arrays
 
 
 def _arrays(name: str) -> tuple[np.ndarray, ...]:
-    """The four arrays of ``name``, from the disk cache when it holds a matching copy."""
-    return _disk_cached(cache_dir() / f"{name}.npz", ("x", "y", "x_test", "y_test"), _DATASETS[name][0])
+    """The four arrays of ``name``, from the disk cache when it holds the expected copy."""
+    make, _, expected = _DATASETS[name]
+    return _disk_cached(cache_dir() / f"{name}.npz", ("x", "y", "x_test", "y_test"), make, expected)
 
 
 def _generated(args: MNIST1DArgs) -> Dataset:
@@ -225,17 +256,13 @@ def load_dataset(name: str | MNIST1DArgs = "mnist1d") -> Dataset:
     """
     if isinstance(name, MNIST1DArgs):
         return _generated(name)
-    if name not in _DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known datasets are {', '.join(available_datasets())}")
+    if not isinstance(name, str) or name not in _DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known datasets are {', '.join(available_datasets())} "
+                         "(or an MNIST1DArgs)")
     if name in _MEMORY_CACHE:
         return _MEMORY_CACHE[name]
-    x, y, x_test, y_test = _arrays(name)
+    x, y, x_test, y_test = _arrays(name)  # their sha256 is the expected one, checked there
     digest = _hash_arrays(x, y, x_test, y_test)
-    if name == "mnist1d" and MNIST1D_SHA256 is not None and digest != MNIST1D_SHA256:
-        raise RuntimeError(
-            f"MNIST-1D generated with sha256 {digest}, expected {MNIST1D_SHA256}: the mnist1d "
-            "package or NumPy's legacy RNG changed, so results would not be comparable"
-        )
     n_valid = _DATASETS[name][1]
     order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
     valid, train = order[:n_valid], order[n_valid:]
@@ -252,3 +279,14 @@ def load_dataset(name: str | MNIST1DArgs = "mnist1d") -> Dataset:
     )
     _MEMORY_CACHE[name] = data
     return data
+
+
+def as_dataset(data: Dataset | str | MNIST1DArgs) -> Dataset:
+    """``data`` as a ``Dataset``: a ``Dataset`` as is, a name or an ``MNIST1DArgs`` loaded with
+    ``load_dataset`` (an unknown name is a ``ValueError`` listing the known ones)."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (str, MNIST1DArgs)):
+        return load_dataset(data)
+    raise ValueError(f"data must be a Dataset, a dataset name ({', '.join(available_datasets())}) or an "
+                     f"MNIST1DArgs, e.g. naskit.load_dataset('mnist1d'); got a {type(data).__name__}")

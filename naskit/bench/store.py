@@ -93,7 +93,8 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
 
     The NB201-convention counts (``flops_nb201``, ``params_nb201``) are read from the file, or,
     for a file packed before they existed, counted from its meta (``nb201_costs``); they stay
-    None when the meta records no network and input shape (``class_costs`` then says so).
+    None when the meta records no network and input shape (``class_costs`` then says so). The
+    table's ``sha256`` is the file's checksum, the one its ``.sha256`` records.
 
     Args:
         path: a shipped version (``"v1"``, ``"v2"``) or the path of a packed ``.npz`` file
@@ -135,4 +136,5 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
     fields.update(stored if len(stored) == len(NB201_COSTS) else nb201_costs(names, meta))
     rate = flops_per_second or meta.get("flops_per_second")
     extra = {"flops_per_second": rate} if rate else {}
-    return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra)
+    # the checksum just verified identifies the table's data (``TabularBenchmark.sha256``)
+    return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra, file_sha256=actual)

@@ -20,7 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ from naskit.core.checks import as_arch
 from naskit.core.space import Arch, NB201Space, parse
 
 CURVES = ("valid_acc", "test_acc", "train_loss", "valid_loss")
+# The columns of a user's table (``from_table``) that are costs: positive and finite when given.
+TABLE_COSTS = ("params", "flops", "train_flops", "train_seconds")
 # Per-entry costs: naskit's (2 FLOPs per multiply-add, the network as built) and NB201's
 # (1 per multiply-add, every edge's op counted; ``naskit.cost.nb201``).
 COSTS = ("params", "forward_flops", "train_flops", "eval_flops", "flops_nb201", "params_nb201")
@@ -78,6 +81,10 @@ class TabularBenchmark:
         params, forward_flops, train_flops, eval_flops: (N,) per entry, whole run.
         flops_nb201, params_nb201: (N,) per entry, the entry's cell counted as NB201 counts it
             (``naskit.cost.nb201``: 1 per multiply-add, dead edges included), or None.
+
+    ``sha256`` identifies the table's data (see there); ``has_costs`` says whether its queries
+    charge anything. ``file_sha256`` is the checksum of the packed file the arrays were read
+    from (``load_benchmark`` passes it); leave it out for a table built in memory.
     """
 
     entry_of_cell: np.ndarray
@@ -94,8 +101,11 @@ class TabularBenchmark:
     flops_per_second: float = DEFAULT_FLOPS_PER_SECOND
     flops_nb201: np.ndarray | None = None
     params_nb201: np.ndarray | None = None
+    # an init-only value, so that ``dataclasses.replace`` with other arrays never keeps a stale checksum
+    file_sha256: InitVar[str | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, file_sha256: str | None) -> None:
+        self._file_sha256, self._content_sha256 = file_sha256, None
         self.epochs = next(iter(self.curves.values())).shape[1]
         self.seeds = sorted({int(s) for s in self.run_seed})
         self._row = {(int(e), int(s)): r for r, (e, s) in enumerate(zip(self.run_entry, self.run_seed))}
@@ -117,6 +127,26 @@ class TabularBenchmark:
         for e, seed in sorted(self._row, key=lambda k: (k[0], k[1])):
             self._seeds_of_entry[e].append(seed)
         self._space = NB201Space()
+
+    @property
+    def sha256(self) -> str:
+        """What identifies this table's data, as 64 hex digits: for a table read by
+        ``load_benchmark``, the packed file's sha256 (the one its ``.sha256`` records, checked when
+        loading); for one built with ``from_table`` or ``from_runs``, a hash of its arrays
+        (``content_sha256``). Two tables with other accuracies, costs or cells differ here; the
+        clock rate (``flops_per_second``) and ``meta`` are not part of it."""
+        if self._file_sha256:
+            return self._file_sha256
+        if self._content_sha256 is None:
+            self._content_sha256 = content_sha256(self)
+        return self._content_sha256
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether every entry has training FLOPs, so that a query charges FLOPs and simulated
+        seconds. False for a ``from_table`` table without a ``train_flops`` column: its queries
+        cost nothing, so a budget in ``flops`` or ``sim_seconds`` could never be spent."""
+        return len(self.train_flops) > 0 and bool(np.all(self.train_flops + self.eval_flops > 0))
 
     # ---- lookups -------------------------------------------------------------------------
     def entry(self, arch: Arch | str) -> int:
@@ -291,15 +321,26 @@ class TabularBenchmark:
     def from_table(cls, df: pd.DataFrame, **kwargs) -> TabularBenchmark:
         """Wrap a user's table keyed by NB201 arch strings (e.g. an export of NATS-Bench).
 
-        Required columns: ``arch``, ``valid_acc``, ``test_acc`` (fractions in [0, 1]).
+        Required columns: ``arch``, ``valid_acc``, ``test_acc`` (fractions in [0, 1], every
+        value finite: a table in percent is refused, with how to convert it).
         Optional: ``seed`` (default 0), ``epoch`` (long format, 1..E; default: one fidelity),
-        ``train_loss``, ``valid_loss``, ``params``, ``flops`` (forward FLOPs of one example),
-        ``train_flops`` and ``train_seconds`` (of the whole run).
+        ``train_loss``, ``valid_loss``, and the costs (each positive and finite when given):
+        ``params``, ``flops`` (forward FLOPs of one example), ``train_flops`` and ``train_seconds``
+        (of the whole run). Without ``train_flops`` queries cost nothing (``has_costs`` is False).
         Each arch is its own entry: no isomorphism merging is assumed.
+
+        Raises:
+            ValueError: a required column missing, an accuracy outside [0, 1] (or NaN, inf, text),
+                a cost not positive and finite, a bad arch string, or a duplicate row.
         """
         missing = [c for c in ("arch", "valid_acc", "test_acc") if c not in df.columns]
         if missing:
             raise ValueError(f"table is missing required column(s) {missing}; it has {list(df.columns)}")
+        for name in ("valid_acc", "test_acc"):
+            _check_fractions(df[name], name)
+        for name in TABLE_COSTS:
+            if name in df.columns:
+                _check_costs(df[name], name)
         df = df.copy()
         df["seed"] = _whole_numbers(df["seed"] if "seed" in df else pd.Series(0, df.index), "seed")
         df["epoch"] = _whole_numbers(df["epoch"] if "epoch" in df else pd.Series(1, df.index), "epoch", 1)
@@ -349,6 +390,49 @@ def _mix(draw: int, index: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
     return z ^ (z >> 31)
+
+
+def content_sha256(bench: TabularBenchmark) -> str:
+    """sha256 of a table's arrays (name, dtype, shape and bytes of each, in a fixed order): what
+    ``TabularBenchmark.sha256`` is for a table that was not read from a packed file."""
+    arrays = {"entry_of_cell": bench.entry_of_cell, "entry_names": np.array(bench.entry_names, dtype=str),
+              "run_entry": bench.run_entry, "run_seed": bench.run_seed, "run_seconds": bench.run_seconds,
+              **{f"curve_{k}": bench.curves[k] for k in sorted(bench.curves)},
+              **{k: getattr(bench, k) for k in COSTS if getattr(bench, k, None) is not None}}
+    h = hashlib.sha256()
+    for name, values in arrays.items():
+        values = np.ascontiguousarray(values)
+        h.update(f"{name} {values.dtype.str} {values.shape}".encode())
+        h.update(values.tobytes())
+    return h.hexdigest()
+
+
+def _bad_rows(column: pd.Series, bad: pd.Series) -> str:
+    """``"3 row(s) are not, e.g. [95.5, 99.9]"``: how many values are bad, and a few of them."""
+    return f"{int(bad.sum())} row(s) are not, e.g. {column[bad].unique()[:3].tolist()}"
+
+
+def _check_fractions(column: pd.Series, name: str) -> None:
+    """A ValueError unless every value of ``column`` is a finite fraction in [0, 1]; a column that
+    looks like percent (most values above 1, none above 100) is told how to convert."""
+    values = pd.to_numeric(column, errors="coerce")  # text becomes NaN, and is refused with it
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1)
+    if not bad.any():
+        return
+    finite = values[np.isfinite(values)]
+    percent = len(finite) and finite.min() >= 0 and finite.max() <= 100 and (finite > 1).mean() > 0.5
+    hint = (f"; they look like percent: divide by 100 (df[{name!r}] = df[{name!r}] / 100)" if percent
+            else "; accuracies are fractions of correct examples, never NaN or inf")
+    raise ValueError(f"{name} values must be fractions in [0, 1]; {_bad_rows(column, bad)}{hint}")
+
+
+def _check_costs(column: pd.Series, name: str) -> None:
+    """A ValueError unless every value of the cost column ``column`` is positive and finite."""
+    values = pd.to_numeric(column, errors="coerce")
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        raise ValueError(f"{name} values must be positive and finite when the column is given; "
+                         f"{_bad_rows(column, bad)}; drop the column if the table does not know them")
 
 
 def _whole_numbers(column: pd.Series, name: str, minimum: int | None = None) -> pd.Series:

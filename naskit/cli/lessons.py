@@ -45,21 +45,21 @@ def lessons_run(args: argparse.Namespace) -> int:
 
     from naskit.lessons.runner import (
         SLOW_FACTOR,
+        check_out_dir,
         expected_seconds,
         export_html,
         is_slow,
-        list_lessons,
         load_run_times,
         parse_parameter,
+        plan_lessons,
         recorded_seconds,
-        resolve_lessons,
         run_lessons,
     )
 
     parameters = {key: parse_parameter(value) for key, value in args.parameters}
+    check_out_dir(args.out, "--out")  # every argument is checked before anything is printed or run
+    chosen, _, _ = plan_lessons(args.names or None, args.smoke, args.out, parameters, args.notebooks)
     times = load_run_times(args.notebooks)
-    lessons = list_lessons(args.notebooks)
-    chosen = resolve_lessons(args.names, lessons) if args.names else lessons
     total, unknown = expected_seconds(chosen, args.smoke, times)
     mode = "smoke" if args.smoke else "full"
     print(f"running {len(chosen)} lesson(s) in {mode} mode; recorded times add up to about "
@@ -121,7 +121,9 @@ def add_lessons_commands(subparsers) -> None:
     run.add_argument("--out", default="lessons_out", metavar="DIR", help="output folder (default: lessons_out)")
     run.add_argument(
         "-p", "--parameter", dest="parameters", nargs=2, action="append", default=[],
-        metavar=("KEY", "VALUE"), help="inject KEY=VALUE (a Python literal, else a string); repeatable",
+        metavar=("KEY", "VALUE"),
+        help="inject KEY=VALUE (a Python literal, else a string), KEY one of the lesson's parameters and VALUE "
+             "of its default's type; repeatable",
     )
     run.add_argument("--html", action="store_true", help="also export HTML and an index.html to --out")
     run.add_argument("--record-times", action="store_true",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ class Results:
     ``timing``: two executions of a lesson must give identical ``results``, while ``timings``
     are expected to differ. ``naskit lessons run`` injects the file's path as ``RESULTS``;
     with ``path=None`` (a lesson opened in JupyterLab) the numbers are only kept in memory.
+    Accuracies are recorded as fractions in [0, 1], like everywhere else in naskit's machine-readable
+    outputs: a number under a key that names an accuracy (``acc`` or ``accuracy`` as a word of
+    the key, or of a key around it) outside [0, 1] is refused, so percent never gets in.
 
     Example:
         >>> results = Results(None)
@@ -35,7 +40,8 @@ class Results:
         self.data: dict[str, dict] = {"results": {}, "timings": {}}
 
     def record(self, key: str, value: Any) -> None:
-        """Record a result (a number, string, bool, or a list/dict of them)."""
+        """Record a result (a number, string, bool, or a list/dict of them); accuracies as fractions."""
+        check_fractions(key, _plain(value))
         self._set("results", key, value)
 
     def timing(self, key: str, seconds: float) -> None:
@@ -53,6 +59,27 @@ class Results:
 
             text = json.dumps(self.data, indent=1, sort_keys=True) + "\n"
             atomic_write_bytes(self.path, text.encode())
+
+
+def names_an_accuracy(key: Any) -> bool:
+    """Whether ``key`` names an accuracy: ``"test_acc"``, ``"test acc (%)"``, ``"accuracy"``, not ``"accumulated"``."""
+    return bool({"acc", "accuracy"} & set(re.split(r"[^a-z0-9]+", str(key).lower())))
+
+
+def check_fractions(key: str, value: Any, accuracy: bool = False) -> None:
+    """A ``ValueError`` naming ``key`` when a number recorded as an accuracy (under ``key`` or a key
+    inside it) is outside [0, 1]; NaN, a run that gave no accuracy, is allowed."""
+    accuracy = accuracy or names_an_accuracy(key)
+    if isinstance(value, dict):
+        for inner, v in value.items():
+            check_fractions(inner, v, accuracy or names_an_accuracy(inner))
+    elif isinstance(value, list):
+        for v in value:
+            check_fractions(key, v, accuracy)
+    elif accuracy and isinstance(value, (int, float)) and not isinstance(value, bool) and not (
+            math.isnan(value) or 0 <= value <= 1):
+        hint = "; it looks like percent: divide by 100" if 1 < value <= 100 else ""
+        raise ValueError(f"{key}: accuracies are recorded as fractions in [0, 1], got {value!r}{hint}")
 
 
 def _plain(value: Any) -> Any:

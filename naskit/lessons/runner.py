@@ -4,7 +4,8 @@ Lessons are the notebooks in the repository's ``notebooks/`` folder named ``NN_n
 (``00_tour.ipynb``, ``01_search_spaces.ipynb``, ...). Each one has a ``parameters`` cell of
 literals (at least ``SMOKE`` and ``SEED``); papermill injects new values right after it and
 executes the notebook in a fresh ``python3`` kernel, as JupyterLab would, in the notebook's own
-folder.
+folder. Before any lesson runs, every parameter given is checked against the parameters cell of
+each chosen lesson: its name must be set there, and its value must have the default's type.
 
 Example:
     >>> from naskit.lessons.runner import list_lessons, run_lessons
@@ -20,6 +21,7 @@ from __future__ import annotations
 import ast
 import html
 import itertools
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -40,6 +42,10 @@ LESSON_FILE = re.compile(r"^(\d{2})_(\w+)\.ipynb$")  # "00_tour.ipynb" -> ("00",
 # Cells papermill adds to an output notebook: the injected parameters, and error markers.
 INJECTED_TAG = "injected-parameters"
 ERROR_MARKER_TAG = "papermill-error-cell-tag"
+PARAMETERS_TAG = "parameters"
+# Set by the runner itself (``run_lesson``), never by a user: the path of the lesson's results file.
+RUNNER_PARAMETERS = ("RESULTS",)
+NOT_A_LITERAL = object()  # the default of a parameter assigned something other than a literal
 
 
 @dataclass(frozen=True)
@@ -256,6 +262,132 @@ def lesson_parameters(smoke: bool, parameters: dict[str, Any] | None) -> dict[st
     return merged
 
 
+def notebook_parameters(path: Path) -> dict[str, Any]:
+    """The names a notebook's ``parameters`` cell assigns, each with its default value
+    (``NOT_A_LITERAL`` when that is not a Python literal); empty when it has no such cell.
+
+    >>> notebook_parameters(default_notebooks_dir() / "00_tour.ipynb")["SEED"]   # doctest: +SKIP
+    0
+    """
+    cells = nbformat.read(path, as_version=4).cells
+    cell = next((c for c in cells if c.cell_type == "code" and PARAMETERS_TAG in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise ValueError(f"the parameters cell of {path.name} is not valid Python: {exc}") from None
+    defaults = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):  # SEED: int = 0
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                defaults[target.id] = _literal(node.value)
+            for name in getattr(target, "elts", []):  # A, B = 1, 2: names without a checked type
+                if isinstance(name, ast.Name):
+                    defaults[name.id] = NOT_A_LITERAL
+    return defaults
+
+
+def _literal(node: ast.AST | None) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        return NOT_A_LITERAL
+
+
+def _kind(default: Any) -> str:
+    """How a message names the values a parameter with ``default`` takes: "an int", "a list of str"."""
+    if isinstance(default, bool):
+        return "a bool (True or False)"
+    if isinstance(default, int):
+        return "an int"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, (list, tuple)) and _element(default) is not None:
+        return f"a {type(default).__name__} of {type(_element(default)).__name__}"
+    return f"a {type(default).__name__}"
+
+
+def _element(default: list | tuple) -> Any:
+    """The first element of a non-empty sequence whose elements all have one type, else None."""
+    kinds = {type(v) for v in default}
+    return default[0] if len(kinds) == 1 else None
+
+
+def _fits(value: Any, default: Any) -> bool:
+    """Whether ``value`` has the type of ``default`` (an int fits a float; None and non-literal
+    defaults take anything; a list's elements must fit the default's, when those share a type)."""
+    if default is None or default is NOT_A_LITERAL:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)):
+        element = _element(default)
+        return isinstance(value, type(default)) and (element is None or all(_fits(v, element) for v in value))
+    return isinstance(value, type(default))
+
+
+def check_lesson_parameters(lessons: Iterable[Lesson], parameters: dict[str, Any]) -> None:
+    """A ``ValueError`` unless every parameter is set by the parameters cell of every lesson in
+    ``lessons``, with a value of its default's type (``-p SEED abc`` is refused: ``SEED`` is an int).
+
+    ``RESULTS`` is the runner's to set (``RUNNER_PARAMETERS``), and is refused here."""
+    declared = {lesson.stem: notebook_parameters(lesson.path) for lesson in lessons}
+    for name, value in parameters.items():
+        if name in RUNNER_PARAMETERS:
+            raise ValueError(f"parameter {name} is set by the runner (the path of each lesson's results file, next "
+                             "to its executed notebook); leave it out")
+        lacking = [stem for stem, defaults in declared.items() if name not in defaults]
+        if lacking:
+            sets = "; ".join(f"the parameters cell of {stem} sets only {_names(declared[stem])}" for stem in lacking)
+            raise ValueError(f"unknown parameter {name}: {sets}")
+        for stem, defaults in declared.items():
+            if not _fits(value, defaults[name]):
+                raise ValueError(f"parameter {name} of {stem} must be {_kind(defaults[name])}, like its default "
+                                 f"{defaults[name]!r}; got {value!r} (a {type(value).__name__})")
+
+
+def _names(defaults: dict[str, Any]) -> str:
+    return ", ".join(sorted(set(defaults) - set(RUNNER_PARAMETERS))) or "nothing"
+
+
+def check_out_dir(out_dir: str | Path, name: str = "out_dir") -> Path:
+    """``out_dir`` as a ``Path`` if it is a folder or can be made one (nothing is created), else a
+    ``ValueError`` naming the argument ``name``: the path, or a folder above it, is a file, or
+    the first existing folder is not writable."""
+    out_dir = Path(out_dir)
+    for folder in (out_dir, *out_dir.resolve().parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{name} {out_dir}: {folder} is a file, not a folder; give a folder for the "
+                                 "executed notebooks (it is created if missing)")
+            if not os.access(folder, os.W_OK):
+                raise ValueError(f"{name} {out_dir}: {folder} is not writable; give a folder you can write to")
+            break
+    return out_dir
+
+
+def plan_lessons(names: Iterable[str] | None, smoke: bool, out_dir: str | Path, parameters: dict[str, Any] | None,
+                 notebooks_dir: str | Path | None) -> tuple[list[Lesson], dict[str, Any], Path]:
+    """What ``run_lessons`` runs (the lessons, the parameters to inject, the output folder), every
+    argument checked and nothing created or run; its ``ValueError`` names the bad argument."""
+    lessons = list_lessons(notebooks_dir)
+    if isinstance(names, str):  # run_lessons("tour") means one lesson, not four letters
+        names = [names]
+    chosen = lessons if names is None else resolve_lessons(names, lessons)
+    injected = lesson_parameters(smoke, parameters)
+    check_lesson_parameters(chosen, injected)
+    return chosen, injected, check_out_dir(out_dir)
+
+
 def source_cell_index(output: Path, cell_index: int) -> int:
     """Turn papermill's index of a failing cell into its index in the lesson notebook.
 
@@ -309,7 +441,8 @@ def run_lessons(
             default: all of them, in order.
         smoke: inject ``SMOKE=True`` so each lesson runs its quick version.
         out_dir: folder for the executed notebooks (created if needed).
-        parameters: values injected after each notebook's ``parameters`` cell, e.g. {"SEED": 3}.
+        parameters: values injected after each notebook's ``parameters`` cell, e.g. {"SEED": 3};
+            each must be set by every chosen lesson's parameters cell, with its default's type.
         notebooks_dir: folder holding the lessons; default: the repository's ``notebooks/``.
         progress: show tqdm progress bars.
 
@@ -317,15 +450,15 @@ def run_lessons(
         One ``LessonRun`` per lesson, in the order run.
 
     Raises:
-        ValueError: for an unknown lesson name or a bad parameter, before anything runs.
+        ValueError: before anything runs, for an unknown lesson name, a parameter that a chosen
+            lesson's parameters cell does not set or that has another type than its default, or an
+            ``out_dir`` that is (or is inside) a file.
     """
-    lessons = list_lessons(notebooks_dir)
-    if isinstance(names, str):  # run_lessons("tour") means one lesson, not four letters
-        names = [names]
-    chosen = lessons if names is None else resolve_lessons(names, lessons)
-    injected = lesson_parameters(smoke, parameters)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    chosen, injected, out_dir = plan_lessons(names, smoke, out_dir, parameters, notebooks_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out_dir {out_dir} cannot be created: {exc.strerror or exc}") from None
     runs = []
     bar = tqdm(chosen, desc="lessons", unit="notebook", disable=not progress)
     for lesson in bar:

@@ -29,7 +29,7 @@ from naskit.core.configs import NetworkConfig, TrainConfig
 from naskit.core.space import Arch
 from naskit.cost import flops as cost
 from naskit.cost.stopwatch import Stopwatch
-from naskit.data import Dataset
+from naskit.data import Dataset, as_dataset
 from naskit.nn.network import Network, build_model
 from naskit.runtime.threads import threads_set
 from naskit.trainer.sgd import make_optimizer, make_schedule
@@ -132,9 +132,29 @@ def count_run_flops(model: nn.Module, data: Dataset, config: TrainConfig, device
     result.eval_flops = result.forward_flops * (len(data.y_valid) * config.epochs + len(data.y_test) * test_passes)
 
 
+def check_trainable(data: Dataset, config: TrainConfig | None = None) -> None:
+    """A ``ValueError`` naming the argument when ``data`` is too small to train on, before any work.
+
+    The smallest training set is one with as many examples as classes: with fewer, some classes
+    are never seen and the accuracy stays near chance, whatever the cell. With ``config``, a
+    minibatch (``batch_size``) larger than the training set is refused too: every epoch would be
+    one step on the whole set, not the minibatches the protocol records, and a few epochs of that
+    train nothing.
+    """
+    n, classes = len(data.y_train), data.num_classes
+    if n < classes:
+        raise ValueError(f"data has {n} training example(s) ({data.name}); training needs at least {classes}, one "
+                         f"per class: with fewer, some of the {classes} classes are never seen and the accuracy stays "
+                         "near chance; train on more examples (a larger subset, or n_train)")
+    if config is not None and config.batch_size > n:
+        raise ValueError(f"batch_size {config.batch_size} (config.batch_size) is larger than the {n} training "
+                         f"examples of {data.name}: every epoch would be a single step on all of them; use "
+                         f"TrainConfig(batch_size=...) of at most {n}, or more training data")
+
+
 def train(
     arch_or_model: Arch | str | nn.Module,
-    data: Dataset,
+    data: Dataset | str,
     epochs: int | None = None,
     seed: int = 0,
     config: TrainConfig | None = None,
@@ -145,7 +165,9 @@ def train(
 
     Args:
         arch_or_model: an ``Arch``, an NB201 string, or any module mapping a batch to logits.
-        data: a ``Dataset`` from ``load_dataset``.
+        data: a ``Dataset`` from ``load_dataset``, or a dataset's name (``"mnist1d"``, ``"digits"``).
+            It needs at least as many training examples as classes, and as ``config.batch_size``
+            (``check_trainable``).
         epochs: overrides ``config.epochs`` when given.
         seed: seeds the initialisation (for a cell) and the minibatch order.
         config: the ``TrainConfig`` protocol (defaults above).
@@ -155,10 +177,15 @@ def train(
     Returns:
         A ``TrainResult``. A non-finite loss or an exception in training gives a result
         with ``status`` ``"diverged"`` or ``"failed"`` instead of raising.
+
+    Raises:
+        ValueError: before any work, for an unknown dataset name or data too small to train on.
     """
+    data = as_dataset(data)
     config = config or TrainConfig()
     if epochs is not None:
         config = TrainConfig(**{**asdict(config), "epochs": epochs})
+    check_trainable(data, config)
     with threads_set(config.threads):
         return _train(arch_or_model, data, seed, config, network, device)
 

@@ -33,10 +33,10 @@ from naskit.core.configs import NetworkConfig, TrainConfig
 from naskit.core.space import Arch
 from naskit.cost import flops as cost
 from naskit.cost.stopwatch import Stopwatch
-from naskit.data import Dataset
+from naskit.data import Dataset, as_dataset
 from naskit.nn.network import build_model, stack_networks
 from naskit.runtime.threads import threads_set
-from naskit.trainer.loop import TrainResult, count_run_flops, network_for
+from naskit.trainer.loop import TrainResult, check_trainable, count_run_flops, network_for
 from naskit.trainer.sgd import make_optimizer, make_schedule
 
 EVAL_CHUNK = 500  # examples per evaluation pass: measured fastest on a CPU (2,500 and 10,000 are 1.5-5x slower)
@@ -117,7 +117,7 @@ def _run_epochs(model, data: Dataset, config: TrainConfig, device, results: list
 
 def train_seeds(
     arch: Arch | str,
-    data: Dataset,
+    data: Dataset | str,
     seeds: Sequence[int] = (0, 1, 2),
     epochs: int | None = None,
     config: TrainConfig | None = None,
@@ -128,7 +128,8 @@ def train_seeds(
 
     Args:
         arch: the cell, an ``Arch`` or an NB201 string.
-        data: a ``Dataset`` from ``load_dataset``.
+        data: a ``Dataset`` from ``load_dataset``, or a dataset's name; at least as many training
+            examples as classes (``naskit.trainer.loop.check_trainable``).
         seeds: the seeds; seed ``s`` initialises its network and orders its minibatches as
             ``train(arch, data, seed=s)`` does.
         epochs, config, network, device: as for ``naskit.trainer.loop.train``.
@@ -138,6 +139,8 @@ def train_seeds(
         whole run's divided by the number of seeds); FLOPs are those of one seed's run.
     """
     seeds = _check_seeds(seeds)
+    data = as_dataset(data)
+    check_trainable(data)
     config = config or TrainConfig()
     if epochs is not None:
         config = TrainConfig(**{**asdict(config), "epochs": epochs})
