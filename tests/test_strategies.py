@@ -11,6 +11,7 @@ strategy can exploit, like NB201's smooth landscape) and each cell gets a fixed 
 import copy
 import doctest
 import importlib
+import importlib.util
 import os
 import pickle
 import subprocess
@@ -24,11 +25,13 @@ from scipy.stats import spearmanr
 from naskit.core.space import OPS, Arch, NB201Space
 from naskit.core.types import Proposal, Result
 from naskit.strategies import (
+    ASHA,
     BANANAS,
     REINFORCE,
     STRATEGIES,
     Hyperband,
     LocalSearch,
+    OptunaStrategy,
     PredictorGuided,
     RandomSearch,
     RegularizedEvolution,
@@ -113,16 +116,25 @@ def told_scores(strategy: Strategy) -> list[tuple[Arch, float]]:
         return list(strategy.history)
     if isinstance(strategy, SuccessiveHalving):
         return [pair for rung in strategy.rungs for pair in rung["results"].items()]
-    if isinstance(strategy, Hyperband):
+    if isinstance(strategy, Hyperband):  # and BOHB, a Hyperband
         return [pair for bracket in strategy.brackets for pair in told_scores(bracket)]
+    if isinstance(strategy, ASHA):
+        return [pair for rung in strategy.rungs for pair in rung.results.items()]
+    if isinstance(strategy, OptunaStrategy):
+        return list(strategy.scores.items())
     return []
 
 
-NAMES = list(STRATEGIES)
+# Registered strategies whose optional extra is not installed are skipped, saying which extra.
+EXTRAS = {"optuna": "optuna"}  # strategy -> the extra (and module) it needs
+MISSING = {name: f"needs the {extra!r} extra" for name, extra in EXTRAS.items()
+           if importlib.util.find_spec(extra) is None}
+NAMES = [name for name in STRATEGIES if name not in MISSING]
+CASES = NAMES + [pytest.param(name, marks=pytest.mark.skip(reason=why)) for name, why in MISSING.items()]
 
 
 # --- conformance: every strategy ---------------------------------------------------------------
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_proposals_are_valid_cells_and_fidelities(name):
     strategy = make_strategy(name, seed=0)
     proposals = drive(strategy, 60)
@@ -132,7 +144,7 @@ def test_proposals_are_valid_cells_and_fidelities(name):
         assert p.fidelity is None or (isinstance(p.fidelity, int) and 1 <= p.fidelity <= MAX_FIDELITY)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_same_seed_same_proposals_and_different_seeds_differ(name):
     first = as_text(drive(make_strategy(name, seed=3), 60))
     again = as_text(drive(make_strategy(name, seed=3), 60))
@@ -141,14 +153,14 @@ def test_same_seed_same_proposals_and_different_seeds_differ(name):
     assert first != other
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_four_asks_in_flight_are_valid_and_reproducible(name):
     first = drive(make_strategy(name, seed=5), 60, in_flight=4)
     assert as_text(first) == as_text(drive(make_strategy(name, seed=5), 60, in_flight=4))
     assert all(isinstance(p.arch, Arch) for p in first)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_a_copy_mid_search_continues_the_same_way(name):
     strategy = make_strategy(name, seed=2)
     drive(strategy, 20, in_flight=3)
@@ -156,7 +168,7 @@ def test_a_copy_mid_search_continues_the_same_way(name):
         assert as_text(drive(clone, 20, in_flight=3)) == as_text(drive(copy.deepcopy(strategy), 20, in_flight=3))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_settings_name_the_strategy_and_rebuild_it(name):
     strategy = make_strategy(name, seed=7)
     settings = strategy.settings()
@@ -167,7 +179,7 @@ def test_settings_name_the_strategy_and_rebuild_it(name):
     assert as_text(drive(rebuilt, 30)) == as_text(drive(make_strategy(name, seed=7), 30))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CASES)
 def test_failed_results_are_tolerated_and_never_best(name):
     def fails(arch):  # about a third of all cells, including many good ones
         return arch.index % 3 == 0
@@ -462,6 +474,8 @@ def test_hyperband_starts_the_next_bracket_while_one_waits():
 # --- make_strategy ---------------------------------------------------------------------------------
 def test_make_strategy_builds_each_registered_class():
     for name, cls in STRATEGIES.items():
+        if name in MISSING:
+            continue
         assert type(make_strategy(name, seed=1)) is cls
 
 

@@ -12,12 +12,15 @@ import inspect
 
 from naskit.core.space import NB201Space
 from naskit.core.types import Proposal, Result
+from naskit.strategies.asha import ASHA, asha_fidelities
 from naskit.strategies.bananas import BANANAS
 from naskit.strategies.base import Strategy
+from naskit.strategies.bohb import BOHB
 from naskit.strategies.evolution import RegularizedEvolution
 from naskit.strategies.halving import SuccessiveHalving, halving_schedule
 from naskit.strategies.hyperband import Hyperband, hyperband_brackets
 from naskit.strategies.local_search import LocalSearch
+from naskit.strategies.optuna_strategy import OptunaStrategy
 from naskit.strategies.predictor_guided import PredictorGuided
 from naskit.strategies.random_search import RandomSearch
 from naskit.strategies.reinforce import REINFORCE
@@ -31,6 +34,9 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "predictor_guided": PredictorGuided,
     "sh": SuccessiveHalving,
     "hyperband": Hyperband,
+    "asha": ASHA,
+    "bohb": BOHB,
+    "optuna": OptunaStrategy,  # needs the optuna extra, imported when built
 }
 
 
@@ -64,11 +70,14 @@ def _lookup(name: str) -> type[Strategy]:
 
 
 __all__ = [
+    "ASHA",
     "BANANAS",
+    "BOHB",
     "REINFORCE",
     "STRATEGIES",
     "Hyperband",
     "LocalSearch",
+    "OptunaStrategy",
     "PredictorGuided",
     "Proposal",
     "RandomSearch",
@@ -76,6 +85,7 @@ __all__ = [
     "Result",
     "Strategy",
     "SuccessiveHalving",
+    "asha_fidelities",
     "halving_schedule",
     "hyperband_brackets",
     "make_strategy",

@@ -107,8 +107,8 @@ class SuccessiveHalving(Strategy):
             return None
         if self._to_ask:
             arch = self._to_ask.pop(0)
-        elif len(rung["cells"]) < rung["size"]:  # rung 0 draws distinct random cells as it goes
-            arch = sample_new(self.space, self.rng, set(rung["cells"]))
+        elif len(rung["cells"]) < rung["size"]:  # rung 0 draws its cells as it goes
+            arch = self.draw_cell()
         else:
             return None  # every cell of this rung is out: wait for the results
         rung["cells"].append(arch)
@@ -123,6 +123,10 @@ class SuccessiveHalving(Strategy):
         rung["results"][proposal.arch] = result.score
         if len(rung["results"]) == rung["size"]:
             self._promote()
+
+    def draw_cell(self) -> Arch:
+        """A new cell for rung 0: uniformly random, distinct within the rung (BOHB draws from its model)."""
+        return sample_new(self.space, self.rng, set(self.rungs[0]["cells"]))
 
     def _promote(self) -> None:
         """Rung complete: the top 1/eta go on to the next rung (Li et al. 2018, Alg. 1: top_k)."""

@@ -92,11 +92,15 @@ class Hyperband(Strategy):
     def _start_bracket(self) -> SuccessiveHalving:
         schedule = self.plan[len(self.brackets) % len(self.plan)]
         (n, r_0), r_top = schedule[0], schedule[-1][1]
-        bracket = SuccessiveHalving(self.space, seed=self.rng.randrange(2**32), min_fidelity=r_0,
-                                    max_fidelity=r_top, eta=self.eta, n_configs=n)
+        bracket = self.make_bracket(n, r_0, r_top, seed=self.rng.randrange(2**32))
         self.brackets.append(bracket)
         self._active.append(bracket)
         return bracket
+
+    def make_bracket(self, n_configs: int, min_fidelity: int, max_fidelity: int, seed: int) -> SuccessiveHalving:
+        """One bracket: successive halving from ``n_configs`` random cells (BOHB's draw from its model)."""
+        return SuccessiveHalving(self.space, seed=seed, min_fidelity=min_fidelity, max_fidelity=max_fidelity,
+                                 eta=self.eta, n_configs=n_configs)
 
     def settings(self) -> dict:
         return {**super().settings(), "min_fidelity": self.min_fidelity, "max_fidelity": self.max_fidelity,
