@@ -32,12 +32,32 @@ class Results:
         >>> results.record("best_test_acc", 0.9712)
         >>> results.timing("search_seconds", 1.5)
         >>> results.data
-        {'results': {'best_test_acc': 0.9712}, 'timings': {'search_seconds': 1.5}}
+        {'results': {'best_test_acc': 0.9712}, 'timings': {'search_seconds': 1.5}, 'claims': {}}
     """
 
     def __init__(self, path: str | Path | None):
         self.path = None if path is None else Path(path)
-        self.data: dict[str, dict] = {"results": {}, "timings": {}}
+        self.data: dict[str, dict] = {"results": {}, "timings": {}, "claims": {}}
+
+    def claim(self, key: str, holds: Any, says: str) -> bool:
+        """Record whether a sentence of the lesson holds for the numbers this run printed.
+
+        A lesson states a claim in its text ("the vote beats the best single score") and checks it
+        next to the numbers with ``results.claim("vote_beats_best", vote > best, "the vote ...")``.
+        ``naskit lessons run`` reports every claim that does not hold in full mode, and the test
+        suite checks the claims of the committed full-mode results, so a change that breaks a
+        sentence fails instead of leaving it false. Returns ``holds`` as a bool.
+
+        Example:
+            >>> results = Results(None)
+            >>> results.claim("more_seeds_narrow_the_band", 0.3 < 0.5, "10 seeds give a narrower band than 3")
+            True
+            >>> results.data["claims"]
+            {'more_seeds_narrow_the_band': {'holds': True, 'says': '10 seeds give a narrower band than 3'}}
+        """
+        holds = bool(holds)
+        self._set("claims", key, {"holds": holds, "says": str(says)})
+        return holds
 
     def record(self, key: str, value: Any) -> None:
         """Record a result (a number, string, bool, or a list/dict of them); accuracies as fractions."""
@@ -91,6 +111,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     return value
+
+
+def broken_claims(data: dict) -> dict[str, str]:
+    """The claims of a results file that do not hold: ``{key: what the lesson says}``."""
+    return {key: claim["says"] for key, claim in data.get("claims", {}).items() if not claim["holds"]}
 
 
 def load_results(path: str | Path) -> dict:
