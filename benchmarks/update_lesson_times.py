@@ -1,5 +1,5 @@
 """Copy the measured lesson run times and peak memory into the README's lesson table, and the
-times into each lesson's first cell.
+times into each lesson's first cell; with ``--from``, also each full-mode run's results.
 
     naskit lessons run --smoke --record-times     # measure (nothing else running)
     naskit lessons run --record-times
@@ -8,6 +8,12 @@ times into each lesson's first cell.
 
 The seconds come from ``notebooks/run_times.json`` (what ``--record-times`` wrote); nothing here is
 typed by hand. A lesson without both figures is left as it is and named.
+
+``--from`` folders also give their full-mode ``NN_name.results.json`` (a lesson's key numbers and
+the claims its sentences make about them, ``naskit.lessons.results``) to ``notebooks/results/``,
+where ``tests/test_lesson_claims.py`` checks that every claim holds. A results file is taken only
+when the executed notebook beside it ran in full mode (its injected parameters do not set
+``SMOKE = True``): smoke numbers are too small to bear the claims out.
 """
 
 from __future__ import annotations
@@ -64,13 +70,39 @@ def merge(run_folders: list[Path]) -> None:
     path.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def ran_in_full_mode(notebook: Path) -> bool:
+    """Whether an executed lesson ran in full mode: its injected parameters cell sets no ``SMOKE = True``."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    injected = [c for c in cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    return not any(re.search(r"^SMOKE = True$", "".join(c["source"]), re.M) for c in injected)
+
+
+def copy_results(run_folders: list[Path]) -> list[str]:
+    """Copy each full-mode ``NN_name.results.json`` of ``run_folders`` into notebooks/results/
+    (a later folder wins); the stems copied."""
+    import shutil
+
+    target, copied = ROOT / "notebooks" / "results", []
+    for folder in run_folders:
+        for results in sorted(folder.glob("[0-9][0-9]_*.results.json")):
+            notebook = results.with_name(results.name.replace(".results.json", ".ipynb"))
+            if notebook.exists() and ran_in_full_mode(notebook):
+                target.mkdir(exist_ok=True)
+                shutil.copyfile(results, target / results.name)
+                copied.append(notebook.stem)
+    return copied
+
+
 def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="runs", type=Path, nargs="*", default=[],
                         help="output folders of `naskit lessons run` whose times to merge in first")
-    merge(parser.parse_args().runs)
+    runs = parser.parse_args().runs
+    merge(runs)
+    if runs:
+        print("full-mode results copied to notebooks/results/:", ", ".join(copy_results(runs)) or "none")
     times = load_run_times(ROOT / "notebooks")
     complete = {stem: t for stem, t in times.items() if {"smoke", "full"} <= set(t)}
     print("README rows updated:", ", ".join(update_readme(complete)) or "none")

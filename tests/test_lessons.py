@@ -197,3 +197,48 @@ def test_cli_run_says_how_long_and_where_first_and_flags_slow_lessons(tmp_path, 
     assert expected_seconds(lessons, smoke=False, times=times) == (40.0, 1)
     run = LessonRun("00_echo", 14.0, True, tmp_path / "x.ipynb")
     assert not is_slow(run, times, smoke=True) and is_slow(LessonRun("00_echo", 15.1, True, run.output), times, True)
+
+
+def claims_lesson(folder: Path) -> Path:
+    """A one-cell lesson whose second claim does not hold."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_markdown_cell("# 00 · Claims"),
+                nbformat.v4.new_code_cell("SMOKE = False\nSEED = 0\nRESULTS = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from naskit.lessons.results import Results\nresults = Results(RESULTS)\n"
+                                          "results.record('x', 1)\nresults.claim('holds', True, 'one is one')\n"
+                                          "results.claim('two_beats_three', 2 > 3, 'two beats three')")]
+    folder.mkdir()
+    nbformat.write(nb, folder / "00_claims.ipynb")
+    return folder
+
+
+def test_full_mode_warns_of_each_broken_claim_and_exits_1_smoke_mode_ignores_them(tmp_path, capsys, monkeypatch):
+    notebooks = claims_lesson(tmp_path / "nb")
+    monkeypatch.chdir(tmp_path)
+    assert main(["lessons", "run", "claims", "--notebooks", str(notebooks), "--out", "full"]) == 1
+    out = capsys.readouterr().out
+    assert "WARNING: 00_claims: claim 'two_beats_three' does not hold" in out and "two beats three" in out
+    assert "'holds'" not in out
+    assert main(["lessons", "run", "claims", "--smoke", "--notebooks", str(notebooks), "--out", "smoke"]) == 0
+    assert "WARNING" not in capsys.readouterr().out
+    # the injected parameters cell names the results file relative to the executed notebook
+    executed = nbformat.read(tmp_path / "full" / "00_claims.ipynb", as_version=4)
+    [injected] = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'RESULTS = "00_claims.results.json"' in injected.source and str(tmp_path) not in injected.source
+    assert (tmp_path / "full" / "00_claims.results.json").exists()
+
+
+def test_html_export_shows_a_picture_of_each_widget_beside_it():
+    from naskit.lessons.runner import WIDGET_VIEW, with_widget_pictures
+    from naskit.viz.widgets import arch_picker
+
+    bundle = arch_picker()._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle and bundle["text/html"].count("data:image/png;base64,") == 1
+    assert "parameters: <b>" in bundle["text/html"]  # the caption the widget shows first
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("arch_picker()", outputs=[
+        nbformat.v4.new_output("display_data", data=bundle), nbformat.v4.new_output("stream", text="x")])]
+    outputs = with_widget_pictures(nb).cells[0].outputs
+    assert [list(o.get("data", {})) for o in outputs] == [["text/plain", WIDGET_VIEW], ["text/html"], []]
+    assert outputs[1].data["text/html"] == bundle["text/html"]

@@ -40,7 +40,8 @@ def lessons_list(args: argparse.Namespace) -> int:
 
 
 def lessons_run(args: argparse.Namespace) -> int:
-    """``naskit lessons run``: execute lessons, print their runtimes; 1 if any failed."""
+    """``naskit lessons run``: execute lessons, print their runtimes; 1 if any failed, or (in full
+    mode) if any lesson's claim did not hold for its numbers (``Results.claim``)."""
     from pathlib import Path
 
     from naskit.lessons.runner import (
@@ -95,7 +96,11 @@ def lessons_run(args: argparse.Namespace) -> int:
         where = f"cell {run.failed_cell}" if run.failed_cell is not None else "before any cell ran"
         print(f"\nFAILED {run.name}.ipynb at {where} (counting from 0): {run.error}")
         print(f"  partial output: {run.output}")
-    return 1 if failed else 0
+    broken = {} if args.smoke else {run.name: run.broken_claims() for run in runs if run.ok}
+    for name, claims in broken.items():  # smoke mode's numbers are too small to bear claims out
+        for key, says in claims.items():
+            print(f"WARNING: {name}: claim {key!r} does not hold for this run's numbers: {says}")
+    return 1 if failed or any(broken.values()) else 0
 
 
 def _duration(seconds: float) -> str:
@@ -105,9 +110,10 @@ def _duration(seconds: float) -> str:
 
 
 def add_lessons_commands(subparsers) -> None:
-    """Register ``naskit lessons list`` and ``naskit lessons run``."""
-    lessons = subparsers.add_parser("lessons", help="list or execute the lesson notebooks")
-    commands = lessons.add_subparsers(dest="lessons_command", required=True, metavar="{list,run}")
+    """Register ``naskit lessons list`` and ``naskit lessons run``, and the teaching commands
+    ``student``, ``check`` and ``instrument`` (``naskit.cli.teach``)."""
+    lessons = subparsers.add_parser("lessons", help="list, execute, hand out and check the lesson notebooks")
+    commands = lessons.add_subparsers(dest="lessons_command", required=True)
     notebooks = {"metavar": "DIR", "default": None, "help": "folder of NN_name.ipynb lessons (default: notebooks/)"}
 
     listing = commands.add_parser("list", help="show the lessons: number, name, title, measured run times")
@@ -130,3 +136,7 @@ def add_lessons_commands(subparsers) -> None:
                      help="merge the measured seconds into notebooks/run_times.json (shown by `lessons list`)")
     run.add_argument("--notebooks", **notebooks)
     run.set_defaults(func=lessons_run)
+
+    from naskit.cli.teach import add_teach_commands
+
+    add_teach_commands(commands, notebooks)

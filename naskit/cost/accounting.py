@@ -63,6 +63,53 @@ def phase_table(phases: dict[str, dict], device: str = "cpu", hardware: dict | N
     return table
 
 
+# Units a person reads, per measure: (column name, [(unit, factor from the base unit)], decimals
+# of significance). The unit of each column is the one that puts its largest value in [1, 1000).
+READABLE_UNITS = {
+    "flops": ("FLOPs", [("FLOPs", 1.0), ("kFLOPs", 1e-3), ("MFLOPs", 1e-6), ("GFLOPs", 1e-9), ("TFLOPs", 1e-12),
+                        ("PFLOPs", 1e-15)]),
+    "sim_seconds": ("simulated", [("s", 1.0), ("min", 1 / 60), ("h", 1 / 3600)]),
+    "wall_seconds": ("wall", [("s", 1.0), ("min", 1 / 60), ("h", 1 / 3600)]),
+    "cpu_seconds": ("CPU", [("s", 1.0), ("min", 1 / 60), ("h", 1 / 3600)]),
+    "kwh": ("energy", [("µWh", 1e9), ("mWh", 1e6), ("Wh", 1e3), ("kWh", 1.0), ("MWh", 1e-3)]),
+    "kg_co2e": ("CO2e", [("µg", 1e9), ("mg", 1e6), ("g", 1e3), ("kg", 1.0), ("t", 1e-3)]),
+    "gpu_hours_estimate": ("GPU time (estimate)", [("ms", 3.6e6), ("s", 3600.0), ("min", 60.0), ("h", 1.0)]),
+}
+
+
+def readable_bill(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A ``cost_breakdown`` table as a person reads it: each column in one unit chosen for its
+    largest value (mWh, not ``1.74e-08`` kWh; TFLOPs, not ``3.44e+12`` FLOPs), named in the
+    header, every figure to ``digits`` significant digits, as text (it renders the same in a
+    notebook, a terminal and an exported HTML page). Columns other than the bill's are dropped.
+
+    Example:
+        >>> bill = phase_table({"search": {"flops": 3.4e12, "wall_seconds": 90.0, "cpu_seconds": 170.0}})
+        >>> readable_bill(bill)[["FLOPs (TFLOPs)", "wall (min)"]].loc["total"].tolist()
+        ['3.40', '1.50']
+    """
+    columns = {}
+    for measure, (name, units) in READABLE_UNITS.items():
+        if measure not in table:
+            continue
+        values = table[measure].astype(float)
+        largest = float(values.abs().max()) if len(values) else 0.0
+        fitting = [(unit, factor) for unit, factor in units if largest * factor >= 1]
+        unit, factor = fitting[-1] if fitting else units[0]
+        columns[f"{name} ({unit})"] = [_significant(v * factor, digits) for v in values]
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _significant(value: float, digits: int) -> str:
+    """``1234.5`` -> ``"1,230"`` (never ``"1.23e+03"``), ``0.012345`` -> ``"0.0123"``, ``0`` -> ``"0"``."""
+    import math
+
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    return f"{round(value, decimals):,.{max(decimals, 0)}f}"
+
+
 def add(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Sum breakdowns (e.g. over an experiment's runs); hardware is taken from the first."""
     if not tables:

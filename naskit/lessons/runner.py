@@ -3,8 +3,8 @@
 Lessons are the notebooks in the repository's ``notebooks/`` folder named ``NN_name.ipynb``
 (``00_tour.ipynb``, ``01_search_spaces.ipynb``, ...). Each one has a ``parameters`` cell of
 literals (at least ``SMOKE`` and ``SEED``); papermill injects new values right after it and
-executes the notebook in a fresh ``python3`` kernel, as JupyterLab would, in the notebook's own
-folder. Before any lesson runs, every parameter given is checked against the parameters cell of
+executes the notebook in a fresh ``python3`` kernel, as JupyterLab would, in the executed
+notebook's own folder. Before any lesson runs, every parameter given is checked against the parameters cell of
 each chosen lesson: its name must be set there, and its value must have the default's type.
 
 Example:
@@ -86,6 +86,13 @@ class LessonRun:
     def results(self) -> Path:
         """The lesson's key numbers, as recorded by its ``Results`` (``NN_name.results.json``)."""
         return results_path(self.output)
+
+    def broken_claims(self) -> dict[str, str]:
+        """The lesson's claims (``Results.claim``) that its numbers did not bear out in this run:
+        ``{key: what the lesson says}``; empty when all held or it recorded no results file."""
+        from naskit.lessons.results import broken_claims, load_results
+
+        return broken_claims(load_results(self.results)) if self.results.exists() else {}
 
 
 def default_notebooks_dir() -> Path:
@@ -403,17 +410,19 @@ def source_cell_index(output: Path, cell_index: int) -> int:
 def run_lesson(lesson: Lesson, output: Path, parameters: dict[str, Any], progress: bool) -> LessonRun:
     """Execute one lesson into ``output``, turning a failure into a ``LessonRun`` record.
 
-    ``RESULTS`` is injected as the path of the lesson's results file next to ``output``.
+    The kernel runs in ``output``'s folder, and ``RESULTS`` is injected as the name of the lesson's
+    results file there (``"05_weight_sharing.results.json"``): the executed notebook shows a path
+    relative to itself, not this machine's folders, and anything a lesson writes lands beside it.
     """
     start = time.perf_counter()
     failed_cell, error = None, None
-    parameters = {**parameters, "RESULTS": str(results_path(output).resolve())}
+    parameters = {**parameters, "RESULTS": results_path(output).name}
     results_path(output).unlink(missing_ok=True)  # never mistake an old run's numbers for this one's
     with KernelPeakMemory() as memory:
         try:
             papermill.execute_notebook(
                 lesson.path, output, parameters=parameters, kernel_name=KERNEL_NAME,
-                progress_bar=progress, cwd=lesson.path.parent,
+                progress_bar=progress, cwd=output.parent,
             )
         except PapermillExecutionError as exc:
             failed_cell = source_cell_index(output, exc.cell_index)
@@ -467,10 +476,35 @@ def run_lessons(
     return runs
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def with_widget_pictures(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``nb`` with the static picture each widget display carries (``text/html``, see
+    ``naskit.viz.widgets.StaticPicture``) moved into an output of its own right after the widget.
+
+    An HTML export prefers the widget view, which a headless run leaves empty (no widget state is
+    saved): split apart, the page shows the widget's place and the picture of its first state."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.outputs:
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "text/html" in data:
+                picture = data.pop("text/html")
+                outputs += [output, nbformat.v4.new_output("display_data", data={"text/html": picture})]
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+    return nb
+
+
 def export_html(runs: Iterable[LessonRun], out_dir: str | Path) -> Path:
     """Write each executed notebook as ``out_dir/NN_name.html``, and an ``index.html`` linking them.
 
-    Failed lessons are exported too (their partial output shows the error), when it exists.
+    Failed lessons are exported too (their partial output shows the error), when it exists. Each
+    widget is shown with a static picture of its first state beside it (``with_widget_pictures``).
 
     Args:
         runs: results of ``run_lessons``.
@@ -488,7 +522,7 @@ def export_html(runs: Iterable[LessonRun], out_dir: str | Path) -> Path:
     for run in runs:
         link = html.escape(run.name)
         if run.output.exists():
-            body, _ = exporter.from_filename(str(run.output))
+            body, _ = exporter.from_notebook_node(with_widget_pictures(nbformat.read(run.output, as_version=4)))
             (out_dir / f"{run.name}.html").write_text(body, encoding="utf-8")
             link = f'<a href="{html.escape(run.name)}.html">{html.escape(run.name)}</a>'
         status = "ok" if run.ok else html.escape(f"FAILED at cell {run.failed_cell}: {run.error}")

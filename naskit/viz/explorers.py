@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from naskit.estimate.correlate import correlate
+from naskit.viz.widgets import StaticPicture
 
 
 def _png(draw, figsize=(7.0, 3.2), dpi: int = 90) -> bytes:
@@ -36,7 +37,7 @@ def _png(draw, figsize=(7.0, 3.2), dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-class _Explorer(widgets.VBox):
+class _Explorer(StaticPicture, widgets.VBox):
     """A control above a picture and a line of text, both redrawn by ``_render(value)`` whenever
     the control's value changes."""
 

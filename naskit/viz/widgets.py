@@ -101,7 +101,31 @@ def describe_html(info: dict) -> str:
     )
 
 
-class ArchPicker(widgets.VBox):
+def static_html(png: bytes, text: str) -> str:
+    """A picture and its caption as one HTML block (the PNG inlined as a data URL)."""
+    import base64
+
+    source = base64.b64encode(png).decode("ascii")
+    return f'<div class="naskit-static-widget"><img src="data:image/png;base64,{source}"><br>{text}</div>'
+
+
+class StaticPicture:
+    """Mixed into a widget with an ``image`` (a PNG ``widgets.Image``) and an ``html`` caption: its
+    display also carries a static ``text/html`` picture of the state it was shown in.
+
+    A headless run (papermill) saves no widget state, so an exported page would show an empty
+    widget; ``naskit lessons run --html`` puts this picture beside it. JupyterLab, with its widget
+    manager, renders the live widget and ignores the picture.
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = static_html(self.image.value, self.html.value)
+        return bundle
+
+
+class ArchPicker(StaticPicture, widgets.VBox):
     """Six dropdowns (one per edge) -> the cell drawing, its NB201 string, params and FLOPs.
 
     Read ``picker.arch`` (an ``Arch``) and ``picker.info`` (the ``describe_arch`` dict);
