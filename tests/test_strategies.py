@@ -29,12 +29,15 @@ from naskit.strategies import (
     BANANAS,
     REINFORCE,
     STRATEGIES,
+    Constrained,
     Hyperband,
     LocalSearch,
+    MORegularizedEvolution,
     OptunaStrategy,
     PredictorGuided,
     RandomSearch,
     RegularizedEvolution,
+    Scalarised,
     Strategy,
     SuccessiveHalving,
     halving_schedule,
@@ -52,6 +55,10 @@ _DIGITS = np.array([[i // 5 ** (5 - e) % 5 for e in range(6)] for i in range(len
 _GAIN = np.random.default_rng(1).random((6, len(OPS)))   # what each op is worth on each edge
 _BUMP = np.random.default_rng(0).random(len(SPACE))      # a fixed random value per cell
 ACC = 0.8 * _GAIN[np.arange(6), _DIGITS].mean(axis=1) + 0.2 * _BUMP  # full-fidelity valid_acc, per cell
+# network costs for multi-objective strategies: convolutions (op indices 2, 3) cost latency and parameters
+_CONVS = ((_DIGITS == 2) | (_DIGITS == 3)).sum(axis=1)
+LATENCY = 0.2 + 0.05 * _CONVS + 0.02 * np.random.default_rng(2).random(len(SPACE))
+PARAMS = 7000 + 4000 * _CONVS
 
 
 def evaluate(proposal: Proposal, fails=lambda arch: False) -> Result:
@@ -61,7 +68,8 @@ def evaluate(proposal: Proposal, fails=lambda arch: False) -> Result:
     acc = ACC[proposal.arch.index]
     if proposal.fidelity is not None:
         acc -= 0.02 * (MAX_FIDELITY - proposal.fidelity)
-    return Result(proposal.arch, proposal.fidelity, float(acc))
+    network = {"latency_ms_b1": float(LATENCY[proposal.arch.index]), "params": int(PARAMS[proposal.arch.index])}
+    return Result(proposal.arch, proposal.fidelity, float(acc), extra={"network": network})
 
 
 def drive(strategy: Strategy, n: int, in_flight: int = 1, evaluator=evaluate) -> list[Proposal]:
@@ -108,6 +116,12 @@ def floats_in(obj):
 
 def told_scores(strategy: Strategy) -> list[tuple[Arch, float]]:
     """The (cell, score) pairs a strategy keeps to decide what is good."""
+    if isinstance(strategy, MORegularizedEvolution):
+        return [(arch, score) for arch, score, _ in strategy.population]
+    if isinstance(strategy, Constrained):  # what the wrapped strategy was told, infeasible cells left out
+        return [(a, s) for a, s in told_scores(strategy.inner) if a not in strategy.infeasible]
+    if isinstance(strategy, Scalarised):
+        return [pair for inner in strategy.segments for pair in told_scores(inner)]
     if isinstance(strategy, RegularizedEvolution):
         return list(strategy.population)
     if isinstance(strategy, LocalSearch):
@@ -222,7 +236,8 @@ def test_proposals_do_not_depend_on_python_hash_seed():
 
 @pytest.mark.parametrize("module", ["__init__", "random_search", "evolution", "local_search", "reinforce",
                                     "bananas", "predictor_guided", "mlp_ensemble", "mutations", "halving",
-                                    "hyperband"])
+                                    "hyperband", "multiobjective", "multiobjective_wrappers",
+                                    "multiobjective_halving"])
 def test_docstring_examples_run(module):
     name = "naskit.strategies" if module == "__init__" else f"naskit.strategies.{module}"
     result = doctest.testmod(importlib.import_module(name))

@@ -145,3 +145,20 @@ def round_agreement(records: list[dict], figure: str = "latency_ms_b1") -> float
     if len(both) < 3:
         return float("nan")
     return float(stats.spearmanr([first[k] for k in both], [second[k] for k in both]).statistic)
+
+
+def latency_arrays(records: list[dict], keys: list[str]) -> dict[str, np.ndarray]:
+    """The table's latency columns: per class key of ``keys`` (the table's entry order), the
+    median over rounds of each measured figure (ms), NaN for a class not measured."""
+    medians = latency_table(records)
+    figures = sorted({f for m in medians.values() for f in m})
+    return {f: np.array([medians.get(k, {}).get(f, np.nan) for k in keys]) for f in figures}
+
+
+def latency_summary(records: list[dict]) -> dict:
+    """Where and how the latencies were measured (recorded in the table's meta)."""
+    first = records[0]
+    return {"classes": len({r["key"] for r in records}), "rounds": len({r["round"] for r in records}),
+            "records": len(records),
+            **{k: sorted({r[k] for r in records}) for k in ("cpu_model", "torch", "threads", "host")},
+            "repeats": first["repeats"], "warmup": first["warmup"]}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from naskit.bench.table import CURVES, TabularBenchmark
+from naskit.bench.table import CURVES, LATENCY, TabularBenchmark
 from naskit.runtime.files import atomic_write_bytes, sha256_file
 
 
@@ -32,6 +32,9 @@ DATA_DIR = data_dir()
 # in the folder of the same stem, and its datasheet in the .md of that stem.
 VERSIONS = {"v1": "nb201_mnist1d.npz", "v2": "nb201_mnist1d_v2.npz"}
 DEFAULT_VERSION = "v1"
+# The measured latency of each version's network (``naskit.bench.latency``), one JSON line per
+# measurement: merged into the table when it is loaded, stored in it when it is packed.
+LATENCY_DIRS = {v: f"latency_nb201_mnist1d_{v}" for v in VERSIONS}
 
 
 def benchmark_path(version: str = DEFAULT_VERSION) -> Path:
@@ -76,6 +79,7 @@ def pack(bench: TabularBenchmark, path: str | Path = DEFAULT_PATH) -> Path:
         "params": bench.params, "forward_flops": bench.forward_flops,
         "train_flops": bench.train_flops, "eval_flops": bench.eval_flops,
         **{k: getattr(bench, k) for k in NB201_COSTS if getattr(bench, k) is not None},
+        **bench.latency,  # latency_ms_b1, ... (LATENCY), when measured
         **{f"curve_{k}": v for k, v in bench.curves.items()},
         # the clock rate travels with the table, so a loaded table charges what the packed one did
         "meta": np.array(json.dumps(dict(bench.meta, format=FORMAT, flops_per_second=bench.flops_per_second),
@@ -109,6 +113,7 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
     if path is None or (isinstance(path, str) and path in VERSIONS):
         path = benchmark_path(path or DEFAULT_VERSION)
     path = Path(path)
+    version = next((v for v in VERSIONS if benchmark_path(v).resolve() == path.resolve()), None)
     if not path.exists():
         raise FileNotFoundError(f"no benchmark file at {path}; build it with `naskit bench build` and "
                                 "`naskit bench pack`, or pass the path of a packed table")
@@ -132,9 +137,27 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
         curves = {k: z[f"curve_{k}"] for k in CURVES}
         names = z["entry_names"].tolist()
         stored = {k: z[k] for k in NB201_COSTS if k in z.files}
+        latency = {k: z[k] for k in LATENCY if k in z.files}
     # a file packed before the NB201 counts existed: count them now (analytic, milliseconds)
     fields.update(stored if len(stored) == len(NB201_COSTS) else nb201_costs(names, meta))
     rate = flops_per_second or meta.get("flops_per_second")
     extra = {"flops_per_second": rate} if rate else {}
+    if not latency and version is not None:  # a shipped table packed before its latency was measured
+        latency = shipped_latency(version, meta)
     # the checksum just verified identifies the table's data (``TabularBenchmark.sha256``)
-    return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra, file_sha256=actual)
+    return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra, latency=latency,
+                            file_sha256=actual)
+
+
+def shipped_latency(version: str, meta: dict) -> dict[str, np.ndarray]:
+    """The latency columns of a shipped version from its measurement records (``LATENCY_DIRS``),
+    in the table's entry order (``meta["keys"]``), with how they were measured added to
+    ``meta["latency"]``; empty when none were measured."""
+    from naskit.bench.latency import latency_arrays, latency_summary, read_latencies
+
+    folder = DATA_DIR / LATENCY_DIRS[version]
+    records = read_latencies(folder) if folder.is_dir() and "keys" in meta else []
+    if not records:
+        return {}
+    meta["latency"] = latency_summary(records)
+    return latency_arrays(records, meta["keys"])

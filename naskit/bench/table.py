@@ -35,6 +35,10 @@ TABLE_COSTS = ("params", "flops", "train_flops", "train_seconds")
 # Per-entry costs: naskit's (2 FLOPs per multiply-add, the network as built) and NB201's
 # (1 per multiply-add, every edge's op counted; ``naskit.cost.nb201``).
 COSTS = ("params", "forward_flops", "train_flops", "eval_flops", "flops_nb201", "params_nb201")
+# Measured inference latency of each class's network (``naskit.bench.latency``): the median
+# over measurement rounds of the median forward time (ms) at batch 1 and 256, and its spread
+# (interquartile range over the timed repeats, ms). NaN for a class not measured.
+LATENCY = ("latency_ms_b1", "latency_iqr_ms_b1", "latency_ms_b256", "latency_iqr_ms_b256")
 # FLOP rate of the simulated clock: a round figure near what the benchmark build achieved
 # per core (see data/README.md), so simulated seconds read like CPU-seconds on this machine.
 DEFAULT_FLOPS_PER_SECOND = 7e9
@@ -48,7 +52,8 @@ class Query:
     to ``epoch`` and evaluating after each epoch costs (2 FLOPs per multiply-add).
     ``flops_nb201`` (multiply-adds of one forward pass of one example) and ``params_nb201`` are
     the class's network counted as NAS-Bench-201 counts it (``naskit.cost.nb201``); None when
-    the table lacks them.
+    the table lacks them. ``latency_ms_b1`` and ``latency_ms_b256``: the class's measured
+    inference latency (ms, ``LATENCY``), None when the table has none, NaN when not measured.
     """
 
     arch: Arch
@@ -65,6 +70,8 @@ class Query:
     measured_seconds: float
     flops_nb201: int | None = None
     params_nb201: int | None = None
+    latency_ms_b1: float | None = None
+    latency_ms_b256: float | None = None
 
 
 @dataclass(eq=False)
@@ -81,6 +88,8 @@ class TabularBenchmark:
         params, forward_flops, train_flops, eval_flops: (N,) per entry, whole run.
         flops_nb201, params_nb201: (N,) per entry, the entry's cell counted as NB201 counts it
             (``naskit.cost.nb201``: 1 per multiply-add, dead edges included), or None.
+        latency: {name: (N,)} for the names of ``LATENCY`` the table has (measured inference
+            latency in ms, NaN for an entry not measured); empty when it has none.
 
     ``sha256`` identifies the table's data (see there); ``has_costs`` says whether its queries
     charge anything. ``file_sha256`` is the checksum of the packed file the arrays were read
@@ -101,6 +110,7 @@ class TabularBenchmark:
     flops_per_second: float = DEFAULT_FLOPS_PER_SECOND
     flops_nb201: np.ndarray | None = None
     params_nb201: np.ndarray | None = None
+    latency: dict = field(default_factory=dict)
     # an init-only value, so that ``dataclasses.replace`` with other arrays never keeps a stale checksum
     file_sha256: InitVar[str | None] = None
 
@@ -174,12 +184,14 @@ class TabularBenchmark:
                 have = sorted(s for (j, s) in self._row if j == i)
                 raise ValueError(f"{arch} was not trained with seed {seed}; its seeds are {have}")
             values, seconds = self._run_lists, self._run_seconds[row]
+        latency = {k: float(self.latency[k][i]) for k in ("latency_ms_b1", "latency_ms_b256") if k in self.latency}
         frac = e / self.epochs
         train_flops = int(train_flops * frac)
         return Query(
             arch, e, seed, values["valid_acc"][row][e - 1], values["test_acc"][row][e - 1],
             values["train_loss"][row][e - 1], values["valid_loss"][row][e - 1], params, flops, train_flops,
             (train_flops + eval_flops * frac) / self.flops_per_second, seconds * frac, flops_nb201, params_nb201,
+            **latency,
         )
 
     def seeds_of(self, arch: Arch | str) -> list[int]:
@@ -225,10 +237,16 @@ class TabularBenchmark:
         """One cost per entry (canonical class), shape (N,): one of ``COSTS``.
 
         ``class_costs("flops_nb201")`` and ``class_costs("params_nb201")`` are the "FLOPs" and
-        "params" baselines in NAS-Bench-201's convention (``naskit.cost.nb201``).
+        "params" baselines in NAS-Bench-201's convention (``naskit.cost.nb201``); the names of
+        ``LATENCY`` give the measured latency (ms, NaN where a class was not measured).
         """
+        if name in LATENCY:
+            if name not in self.latency:
+                raise ValueError(f"this table has no {name}: no latency was measured for it "
+                                 "(`naskit bench latency` measures it on this machine)")
+            return self.latency[name].copy()
         if name not in COSTS:
-            raise ValueError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}")
+            raise ValueError(f"unknown cost {name!r}; choose one of {', '.join(COSTS + LATENCY)}")
         values = getattr(self, name)
         if values is None:
             raise ValueError(f"this table has no {name}: they are counted from the network and input shape "
@@ -260,8 +278,8 @@ class TabularBenchmark:
     # ---- whole-table access --------------------------------------------------------------
     def to_frame(self, epoch: int | None = None) -> pd.DataFrame:
         """One row per cell in the table: its class, metrics at ``epoch`` (mean over seeds),
-        parameters, FLOPs and simulated cost, and its class's ``flops_nb201`` and ``params_nb201``
-        when the table has them. Vectorised: no per-cell queries."""
+        parameters, FLOPs and simulated cost, and its class's ``flops_nb201``, ``params_nb201``
+        and measured latency (``LATENCY``) when the table has them. Vectorised: no per-cell queries."""
         e = self._epoch(epoch)
         cells = np.flatnonzero(self.entry_of_cell >= 0)
         entry = self.entry_of_cell[cells]
@@ -279,6 +297,8 @@ class TabularBenchmark:
         for name in ("flops_nb201", "params_nb201"):  # columns only where the table has them
             if getattr(self, name) is not None:
                 frame[name] = getattr(self, name)[entry]
+        for name, values in self.latency.items():
+            frame[name] = values[entry]
         return frame
 
     def runs_frame(self) -> pd.DataFrame:

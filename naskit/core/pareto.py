@@ -147,3 +147,42 @@ def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
         below = below[~_dominance_matrix(below).any(axis=0)]
         volume += height * _hv(below, ref[:-1])
     return volume
+
+
+def epsilon_net_order(points, maximize: Sequence[bool], first: int = 0) -> np.ndarray:
+    """The points in a well-spread order (a greedy epsilon-net; Clarkson 2006, as Salinas et al.
+    2021 and Schmucker et al. 2021 order a front for MO-ASHA): start from the best point in
+    objective ``first``, then repeatedly take the point farthest (Euclidean, in the objectives'
+    own units) from every point taken so far. Returns the indices in that order."""
+    pts = _as_minimised(points, maximize)
+    if len(pts) == 0:
+        return np.zeros(0, dtype=int)
+    order = [int(np.argmin(pts[:, first]))]
+    nearest = np.linalg.norm(pts - pts[order[0]], axis=1)  # distance to the nearest point taken
+    nearest[order[0]] = -np.inf
+    for _ in range(len(pts) - 1):
+        nxt = int(np.argmax(nearest))
+        order.append(nxt)
+        nearest = np.minimum(nearest, np.linalg.norm(pts - pts[nxt], axis=1))
+        nearest[order] = -np.inf
+    return np.asarray(order)
+
+
+def non_dominated_order(points, maximize: Sequence[bool], within: str = "crowding") -> np.ndarray:
+    """Indices of ``points`` best first: by non-dominated front, and within a front by NSGA-II's
+    crowding distance, largest first (``within="crowding"``, Deb et al. 2002's crowded-comparison
+    operator), or in epsilon-net order (``within="epsilon_net"``, syne-tune's MO-ASHA). Equal
+    keys keep their input order."""
+    if within not in ("crowding", "epsilon_net"):
+        raise ValueError(f"within must be 'crowding' or 'epsilon_net', got {within!r}")
+    pts = np.asarray(points, dtype=float)
+    ranks = non_dominated_ranks(pts, maximize)
+    out = []
+    for k in range(ranks.max() + 1 if len(ranks) else 0):
+        members = np.flatnonzero(ranks == k)
+        if within == "crowding":
+            distance = crowding_distance(pts[members], maximize)
+            out += members[np.argsort(-distance, kind="stable")].tolist()
+        else:
+            out += members[epsilon_net_order(pts[members], maximize)].tolist()
+    return np.asarray(out, dtype=int)

@@ -34,6 +34,8 @@ class Result:
     or measured seconds for real training), and measured ``wall_seconds``/``cpu_seconds``.
     ``estimate`` is set by evaluators whose score is not a validation accuracy (zero-cost
     proxies, learning-curve extrapolation, predictors); then ``valid_acc`` may be NaN.
+    ``extra["network"]``, where an evaluator reports it, holds costs of the network itself
+    (latency, parameters, FLOPs of inference; ``network_cost``).
     """
 
     arch: Arch
@@ -59,3 +61,18 @@ class Result:
         a predicted accuracy), else ``valid_acc``; -inf when the evaluation failed."""
         value = self.valid_acc if self.estimate is None else self.estimate
         return value if self.ok and value == value else float("-inf")
+
+    def network_cost(self, name: str) -> float:
+        """A cost of the network evaluated, as the evaluator reported it in ``extra["network"]``
+        (the tabular evaluator reports ``params``, ``forward_flops``, ``flops_nb201``,
+        ``params_nb201`` and, where the table has them, ``latency_ms_b1`` and ``latency_ms_b256``):
+        what multi-objective and constrained search trade accuracy against.
+
+        Raises:
+            ValueError: the result carries no such cost (naming the ones it carries).
+        """
+        costs = self.extra.get("network", {})
+        if name not in costs:
+            raise ValueError(f"this result reports no network cost {name!r}; it reports "
+                             f"{', '.join(sorted(costs)) or 'none (its evaluator measures no network costs)'}")
+        return float(costs[name])

@@ -71,7 +71,7 @@ class TabularEvaluator:
             runs = f"every run of {arch}" if run is None else f"the run of {arch} with seed {run}"
             return failed_result(arch, fidelity, f"{runs} stopped before epoch {epoch} in the table "
                                  "(it diverged or failed when the table was built)", **cost)
-        return Result(arch, fidelity, q.valid_acc, q.test_acc, **cost)
+        return Result(arch, fidelity, q.valid_acc, q.test_acc, **cost, extra={"network": network_costs(q)})
 
     def describe(self) -> dict:
         return {"name": self.name, "seed": self.seed, "signal": self.signal, "epochs": self.epochs,
@@ -86,6 +86,19 @@ class TabularEvaluator:
         return {"flops": (float(first.min()), float(b.train_flops.max())),
                 "sim_seconds": (float(((first + b.eval_flops / b.epochs) / b.flops_per_second).min()),
                                 float(((b.train_flops + b.eval_flops) / b.flops_per_second).max()))}
+
+
+NETWORK_COSTS = ("params", "forward_flops", "flops_nb201", "params_nb201", "latency_ms_b1", "latency_ms_b256")
+
+
+def network_costs(q) -> dict[str, float]:
+    """The costs of a queried cell's network that the table has (``Result.network_cost``)."""
+    out = {}
+    for name in NETWORK_COSTS:
+        value = getattr(q, name)
+        if value is not None and value == value:  # a table without it, or a class not measured (NaN)
+            out[name] = value
+    return out
 
 
 def table_description(bench: TabularBenchmark) -> dict:

@@ -20,6 +20,9 @@ from naskit.strategies.evolution import RegularizedEvolution
 from naskit.strategies.halving import SuccessiveHalving, halving_schedule
 from naskit.strategies.hyperband import Hyperband, hyperband_brackets
 from naskit.strategies.local_search import LocalSearch
+from naskit.strategies.multiobjective import MORegularizedEvolution
+from naskit.strategies.multiobjective_halving import MOSuccessiveHalving
+from naskit.strategies.multiobjective_wrappers import Constrained, Scalarised
 from naskit.strategies.optuna_strategy import OptunaStrategy
 from naskit.strategies.predictor_guided import PredictorGuided
 from naskit.strategies.random_search import RandomSearch
@@ -37,6 +40,11 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "asha": ASHA,
     "bohb": BOHB,
     "optuna": OptunaStrategy,  # needs the optuna extra, imported when built
+    # multi-objective (score against network costs) and constrained search
+    "mo_evolution": MORegularizedEvolution,
+    "scalarised": Scalarised,
+    "constrained": Constrained,
+    "mo_sh": MOSuccessiveHalving,
 }
 
 
@@ -73,6 +81,9 @@ __all__ = [
     "ASHA",
     "BANANAS",
     "BOHB",
+    "Constrained",
+    "MORegularizedEvolution",
+    "MOSuccessiveHalving",
     "REINFORCE",
     "STRATEGIES",
     "Hyperband",
@@ -83,6 +94,7 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "Result",
+    "Scalarised",
     "Strategy",
     "SuccessiveHalving",
     "asha_fidelities",

@@ -72,11 +72,17 @@ class RegularizedEvolution(Strategy):
         # Lines 10-15: S members uniformly at random, with replacement; the best one is the parent.
         members = list(self.population)
         sample = [members[self.rng.randrange(len(members))] for _ in range(self.sample_size)]
-        parent = max(sample, key=lambda member: member[1])  # first of equals wins; -inf never beats a real score
+        parent = self.tournament_winner(sample)
         # Line 16: the child differs from its parent on one edge.
         if self.mutation == "node_then_edge":
             return Proposal(mutate_node_then_edge(parent[0], self.rng))
         return Proposal(self.space.mutate(parent[0], self.rng))
+
+    def tournament_winner(self, sample: list[tuple]) -> tuple:
+        """The best member of a tournament ``sample`` (Alg. 1 line 15: the highest score; the
+        first of equals wins, and -inf never beats a real score). A multi-objective variant
+        ranks by non-dominated front instead (``naskit.strategies.multiobjective``)."""
+        return max(sample, key=lambda member: member[1])
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         # Lines 18-21: the newest joins on the right; once over P, the oldest (left) dies.

@@ -134,13 +134,17 @@ class SuccessiveHalving(Strategy):
         if i + 1 == len(self.schedule):
             self._done = True
             return
-        results = rung["results"]
-        ok = [arch for arch in rung["cells"] if results[arch] > float("-inf")]  # never promote a failure
-        survivors = sorted(ok, key=lambda arch: -results[arch])[: self.schedule[i + 1][0]]  # stable: ask order
+        ok = [arch for arch in rung["cells"] if rung["results"][arch] > float("-inf")]  # never promote a failure
+        survivors = self.promotion_order(rung, ok)[: self.schedule[i + 1][0]]
         if not survivors:
             self._done = True
             return
         self._open_rung(len(survivors), survivors)
+
+    def promotion_order(self, rung: dict, cells: list[Arch]) -> list[Arch]:
+        """A complete rung's successful ``cells``, best first: by score, equal scores in ask order
+        (a stable sort). Multi-objective successive halving orders by non-dominated front instead."""
+        return sorted(cells, key=lambda arch: -rung["results"][arch])
 
     def _open_rung(self, size: int, cells: list[Arch]) -> None:
         fidelity = self.schedule[len(self.rungs)][1]
