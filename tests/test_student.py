@@ -1,0 +1,77 @@
+"""Student versions: no solution text leaks, outputs are cleared, the parameters and check cells
+stay, and the student version of a lesson still runs top to bottom in smoke mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from naskit.cli.app import main
+from naskit.lessons.instrument import instrument
+from naskit.lessons.runner import run_lessons
+from naskit.lessons.student import is_solution, lesson_number, student_version
+
+COURSE = Path(__file__).parent / "fixtures" / "course"
+LESSONS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_sources(nb) -> list[str]:
+    return [c.source.strip() for c in nb.cells if is_solution(c) and c.source.strip()]
+
+
+def assert_no_leak(nb, student) -> None:
+    text = nbformat.writes(student)
+    for source in solution_sources(nb):
+        assert source not in text
+        for line in source.splitlines():  # not even one line of code (comments and blanks aside)
+            code = line.strip()
+            if code and not code.startswith("#") and len(code) > 12:
+                assert code not in text, f"solution line leaked: {code}"
+
+
+@pytest.mark.parametrize("path", [*LESSONS, COURSE / "01_spaces_exercises.ipynb"], ids=lambda p: p.stem)
+def test_no_solution_text_leaks_and_every_other_cell_stays(path):
+    nb = nbformat.read(path, as_version=4)
+    nb, _ = instrument(nb, lesson_number(path))
+    student = student_version(nb, lesson_number(path))
+    nbformat.validate(student)
+    assert_no_leak(nb, student)
+    assert len(student.cells) == len(nb.cells)
+    for before, after in zip(nb.cells, student.cells):
+        if not is_solution(before):
+            assert after.source == before.source or "Solutions are in the collapsed" in before.source
+            assert after.metadata.get("tags", []) == before.metadata.get("tags", [])
+        if after.cell_type == "code":
+            assert after.outputs == [] and after.execution_count is None
+    placeholders = [c for c in student.cells if "exercise" in c.metadata.get("tags", [])]
+    assert not any("source_hidden" in str(c.metadata) for c in placeholders)  # nothing collapsed to hunt for
+
+
+def test_the_placeholders_say_what_to_write_and_assign_the_checked_names():
+    nb, _ = instrument(nbformat.read(COURSE / "01_spaces_exercises.ipynb", as_version=4), 1)
+    student = student_version(nb, 1)
+    placeholders = [c for c in student.cells if "exercise" in c.metadata.get("tags", [])]
+    assert [c.metadata["naskit"]["exercise"] for c in placeholders] == ["01.ex1", "01.ex2", "01.ex2", "01.ex3"]
+    code = [c.source for c in placeholders if c.cell_type == "code"]
+    assert [s.splitlines()[-1] for s in code] == ["n_no_conv = ...", "biggest = ...", "n_connected = ..."]
+    assert all(s.startswith(f"# Exercise {k}: write your solution here.") for k, s in zip((1, 2, 3), code))
+    assert "no convolution" in code[0]  # what the exercise asks, from its check
+    assert "Solutions are in the collapsed" not in nbformat.writes(student)
+
+
+def test_the_student_version_runs_top_to_bottom_in_smoke_mode(tmp_path):
+    lessons, student = tmp_path / "lessons", tmp_path / "student"
+    lessons.mkdir()
+    nb, _ = instrument(nbformat.read(COURSE / "01_spaces_exercises.ipynb", as_version=4), 1)
+    nbformat.write(nb, lessons / "01_spaces_exercises.ipynb")
+    assert main(["lessons", "student", "--notebooks", str(lessons), "--out", str(student)]) == 0
+    (run,) = run_lessons(smoke=True, out_dir=tmp_path / "ran", notebooks_dir=student, progress=False)
+    assert run.ok, run.error
+
+
+def test_student_refuses_to_overwrite_the_lessons(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lessons", "student", "--notebooks", str(COURSE), "--out", str(COURSE)])
+    assert exit_info.value.code == 2 and "overwrite the solutions" in capsys.readouterr().err
