@@ -237,8 +237,9 @@ def _pilot_lines(version: str) -> list[str]:
     return lines + [""]
 
 
-def render(bench: TabularBenchmark) -> str:
-    """The datasheet as Markdown (written to ``data/<table>.md`` by ``naskit bench pack``)."""
+def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -> str:
+    """The datasheet as Markdown (written to ``data/<table>.md`` by ``naskit bench pack``), with a
+    latency section when the latency measurement's records are given (``naskit.bench.latency``)."""
     s = summarize(bench)
     m = bench.meta
     man = m.get("manifest", {})
@@ -309,6 +310,7 @@ def render(bench: TabularBenchmark) -> str:
             "",
         ]
     lines += _agreement_lines(s, bench)
+    lines += latency_lines(bench, latency_records or [])
     lines += _pilot_lines(version)
     return "\n".join(lines)
 
@@ -319,3 +321,64 @@ def _origins(build: dict) -> str:
     if not origins:
         return f"host(s) {', '.join(build.get('hosts', []))} with torch {', '.join(build.get('torch', []))}"
     return ", ".join(f"{o} ({n:,} runs)" for o, n in zip(origins, build.get("origin_runs", [])))
+
+
+def latency_study(bench: TabularBenchmark, records: list[dict]) -> dict:
+    """The latency section's figures: what the measurement cost, how FLOPs, parameters and latency
+    rank the classes alike (Spearman ρ), and how repeatable the latency ranking is between rounds."""
+    from naskit.bench.latency import round_agreement
+
+    forward = sum((r["warmup"] + r["repeats"]) * (r["latency_ms_b1"] + r["latency_ms_b256"]) / 1e3 for r in records)
+    timed = [r["seconds"] for r in records if "seconds" in r]
+    names = [n for n in ("flops_nb201", "params_nb201", "latency_ms_b1", "latency_ms_b256")
+             if n in bench.latency or getattr(bench, n, None) is not None]
+    values = np.column_stack([bench.class_costs(n).astype(float) for n in names])
+    values = values[np.isfinite(values).all(axis=1)]
+    rho = stats.spearmanr(values).statistic if len(values) > 2 else np.full((len(names), len(names)), np.nan)
+    per_round = {r: sum(x["round"] == r for x in records) for r in sorted({x["round"] for x in records})}
+    spread = {b: float(np.median([r[f"latency_iqr_ms_b{b}"] / r[f"latency_ms_b{b}"] for r in records]))
+              for b in (1, 256)}
+    return {"records": len(records), "per_round": per_round, "forward_seconds": forward,
+            "timed_seconds": float(sum(timed)), "timed_records": len(timed),
+            "classes_with_latency": int(len(values)), "names": names, "spearman": np.atleast_2d(rho).tolist(),
+            "round_rho": {b: round_agreement(records, f"latency_ms_b{b}") for b in (1, 256)},
+            "both_rounds": len({r["key"] for r in records if r["round"] == 0} & {r["key"] for r in records
+                                                                                  if r["round"] == 1}),
+            "relative_iqr": spread}
+
+
+def latency_lines(bench: TabularBenchmark, records: list[dict]) -> list[str]:
+    """The datasheet's latency section (Markdown lines)."""
+    if not records:
+        return []
+    s, how = latency_study(bench, records), bench.meta.get("latency", {})
+    rounds = ", ".join(f"round {r}: {n:,}" for r, n in s["per_round"].items())
+    lines = [
+        "## Inference latency",
+        "",
+        "- What: each class's network (the table's, seed 0) forward in eval mode on "
+        f"{', '.join(map(str, how.get('threads', [])))} thread(s), batch 1 and batch 256; the median of "
+        f"{how.get('repeats')} timed passes after "
+        f"{how.get('warmup')} warm-up passes, its spread the interquartile range; classes in a new shuffled "
+        f"order each round (`naskit.bench.latency`). Columns `latency_ms_b1`, `latency_ms_b256` (median over "
+        "rounds, ms) and `latency_iqr_ms_b1`, `latency_iqr_ms_b256`.",
+        f"- Where: {', '.join(how.get('cpu_model', []))}, torch {', '.join(how.get('torch', []))}, host "
+        f"{', '.join(how.get('host', []))}. Measurements: {s['records']:,} ({rounds}); "
+        f"{s['classes_with_latency']:,} classes have a latency.",
+        f"- Cost: {s['forward_seconds'] / 3600:.2f} hours of timed and warm-up forward passes"
+        + (f"; {s['timed_seconds'] / 3600:.2f} hours of wall time over the {s['timed_records']:,} measurements "
+           "that recorded it (network construction included)" if s["timed_records"] else "") + ".",
+        f"- Spread: the median interquartile range is {100 * s['relative_iqr'][1]:.1f} % of the median at batch 1 "
+        f"and {100 * s['relative_iqr'][256]:.1f} % at batch 256.",
+        f"- Repeatability: Spearman ρ between the latency rankings of round 0 and round 1 over the "
+        f"{s['both_rounds']:,} classes measured in both: {s['round_rho'][1]:.3f} at batch 1, "
+        f"{s['round_rho'][256]:.3f} at batch 256.",
+        "",
+        "Rank correlation (Spearman ρ) between FLOPs, parameters and latency over the classes:",
+        "",
+        "| | " + " | ".join(s["names"]) + " |",
+        "|---|" + "---|" * len(s["names"]),
+        *(f"| {a} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for a, row in zip(s["names"], s["spearman"])),
+        "",
+    ]
+    return lines

@@ -115,9 +115,11 @@ def measure_classes(folder: str | Path, classes: dict[str, str], network: Networ
     written = 0
     with open(out, "a", encoding="utf-8") as f:
         for key, r in tqdm(todo, desc="latency", unit="net", disable=not progress):
-            record = {"key": key, "arch": classes[key], "round": r,
-                      **measure_network(classes[key], network, input_shape, repeats=repeats, warmup=warmup,
-                                        threads=threads),
+            start = time.perf_counter()
+            figures = measure_network(classes[key], network, input_shape, repeats=repeats, warmup=warmup,
+                                      threads=threads)
+            record = {"key": key, "arch": classes[key], "round": r, **figures,
+                      "seconds": time.perf_counter() - start,  # the measurement's cost, network built included
                       "threads": threads, "repeats": repeats, "warmup": warmup, **where}
             f.write(json.dumps(record, separators=(",", ":")) + "\n")
             f.flush()
@@ -162,3 +164,58 @@ def latency_summary(records: list[dict]) -> dict:
             "records": len(records),
             **{k: sorted({r[k] for r in records}) for k in ("cpu_model", "torch", "threads", "host")},
             "repeats": first["repeats"], "warmup": first["warmup"]}
+
+
+def network_of(bench) -> tuple[NetworkConfig, tuple[int, ...]]:
+    """The network a table's classes were built with and one example's input shape, from its meta."""
+    from naskit.bench.protocol import BenchProtocol
+
+    meta = bench.meta
+    if "network" not in meta.get("protocol", {}) or "input_shape" not in meta.get("dataset", {}):
+        raise ValueError("this table records no network and input shape (meta['protocol'], meta['dataset']); "
+                         "latency can only be measured for a table packed by `naskit bench pack`")
+    return BenchProtocol.from_dict(meta["protocol"]).network, tuple(meta["dataset"]["input_shape"])
+
+
+def compare_with_shipped(bench, folder: str | Path, sample: int | None = 200, rounds: int = 1, seed: int = 0,
+                         repeats: int = 10, warmup: int = 2, progress: bool = True) -> dict:
+    """Re-measure ``sample`` random classes of ``bench`` (None: all) on this machine into
+    ``folder`` (resumable) and compare with the table's shipped latency.
+
+    Returns, per batch size ``b``: ``spearman_b{b}`` (rank correlation of this machine's medians
+    with the shipped ones over the classes measured here), ``ratio_b{b}`` (the median over
+    classes of here / shipped: how much slower this machine is), plus ``classes``,
+    ``seconds`` (the measurement's wall time), this ``machine()`` and the shipped one.
+    """
+    from scipy import stats
+
+    check_whole("seed", seed, 0)
+    keys = bench.meta.get("keys")
+    if keys is None:
+        raise ValueError("this table has no class keys (meta['keys']); pack it with `naskit bench pack`")
+    if sample is not None:
+        check_whole("sample", sample, 1)
+    network, input_shape = network_of(bench)
+    # drawn with NumPy's generator: random.Random(seed).sample would pick the classes a shuffle with the
+    # same seed puts last, the ones an unfinished measurement round has not reached
+    everything = np.arange(len(keys))
+    chosen = np.sort(np.random.default_rng(seed).choice(everything, min(sample, len(keys)), replace=False)) \
+        if sample else everything
+    classes = {keys[i]: bench.entry_names[i] for i in chosen.tolist()}
+    start = time.perf_counter()
+    measure_classes(folder, classes, network, input_shape, rounds=rounds, seed=seed, repeats=repeats,
+                    warmup=warmup, progress=progress)
+    seconds = time.perf_counter() - start
+    mine = latency_table([r for r in read_latencies(folder) if r["key"] in classes])
+    out = {"classes": len(mine), "seconds": seconds, "machine": machine(), "shipped": bench.meta.get("latency")}
+    index = {k: i for i, k in enumerate(keys)}
+    for b in BATCH_SIZES:
+        name = f"latency_ms_b{b}"
+        if name not in bench.latency:
+            continue
+        pairs = [(m[name], bench.latency[name][index[k]]) for k, m in mine.items() if name in m]
+        pairs = np.array([p for p in pairs if np.isfinite(p[1])])
+        if len(pairs) >= 3:
+            out[f"spearman_b{b}"] = float(stats.spearmanr(pairs[:, 0], pairs[:, 1]).statistic)
+            out[f"ratio_b{b}"] = float(np.median(pairs[:, 0] / pairs[:, 1]))
+    return out

@@ -9,8 +9,9 @@ import numpy as np
 
 from naskit.bench.build import read_runs
 from naskit.bench.datasheet import render, summarize
+from naskit.bench.latency import latency_arrays, latency_summary, read_latencies
 from naskit.bench.protocol import BenchProtocol, plan
-from naskit.bench.store import nb201_costs, pack
+from naskit.bench.store import DATA_DIR, LATENCY_DIRS, nb201_costs, pack
 from naskit.bench.table import TabularBenchmark
 from naskit.runtime.files import atomic_write_bytes
 
@@ -74,7 +75,12 @@ def pack_runs(folder: str | Path, out: str | Path, datasheet: str | Path | None 
         meta["version"] = version
     bench = TabularBenchmark.from_runs(records, meta=meta)
     bench = dataclasses.replace(bench, **nb201_costs(bench.entry_names, bench.meta))
+    # the version's measured latency, when it has been measured (``naskit.bench.latency``)
+    latency = read_latencies(DATA_DIR / LATENCY_DIRS[version]) if version in LATENCY_DIRS else []
+    if latency:
+        bench.meta["latency"] = latency_summary(latency)
+        bench.latency = latency_arrays(latency, bench.meta["keys"])
     path = pack(bench, out)
     if datasheet is not None:
-        atomic_write_bytes(datasheet, render(bench).encode())
+        atomic_write_bytes(datasheet, render(bench, latency).encode())
     return path, summarize(bench)

@@ -82,10 +82,36 @@ def bench_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def bench_latency(args: argparse.Namespace) -> int:
+    from naskit.bench.latency import compare_with_shipped
+    from naskit.bench.store import load_benchmark
+
+    for flag in ("sample", "rounds", "repeats"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file; give a folder for the measurement records")
+    bench = load_benchmark(args.version)
+    if not bench.latency:
+        print(f"note: benchmark {args.version} ships no latency yet; measuring without a comparison")
+    r = compare_with_shipped(bench, args.out, sample=args.sample, rounds=args.rounds, seed=args.seed,
+                             repeats=args.repeats)
+    here, shipped = r["machine"], r["shipped"] or {}
+    print(f"measured {r['classes']:,} classes of {args.version}'s network in {r['seconds']:.0f} s on "
+          f"{here['cpu_model']} (torch {here['torch']}, 1 thread); records in {args.out}")
+    if shipped:
+        print(f"shipped figures: {', '.join(shipped['cpu_model'])}, torch {', '.join(shipped['torch'])}")
+    for b in (1, 256):
+        if f"spearman_b{b}" in r:
+            print(f"batch {b:>3}: Spearman rho with the shipped latency {r[f'spearman_b{b}']:.3f}; "
+                  f"this machine takes {r[f'ratio_b{b}']:.2f}x the shipped time (median over classes)")
+    return 0
+
+
 def add_bench_commands(subparsers) -> None:
     """Register ``naskit bench build``, ``pack`` and ``verify``."""
     bench = subparsers.add_parser("bench", help="build or check the tabular benchmarks")
-    commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build,pack,verify}")
+    commands = bench.add_subparsers(dest="bench_command", required=True, metavar="{build,pack,verify,latency}")
     version = {"choices": sorted(VERSIONS), "metavar": "VERSION"}
     build = commands.add_parser("build", help="train a benchmark's runs (resumable: run again to continue)")
     build.add_argument("--version", default=LATEST, help=f"which table: {', '.join(VERSIONS)} (default {LATEST})",
@@ -109,6 +135,18 @@ def add_bench_commands(subparsers) -> None:
     pack.add_argument("--out", type=Path, default=None, help="packed file (default: the version's in data/)")
     pack.add_argument("--datasheet", type=Path, default=None, help="datasheet (default: the version's .md in data/)")
     pack.set_defaults(func=bench_pack)
+
+    latency = commands.add_parser("latency", help="re-measure the classes' inference latency on this machine "
+                                  "and compare it with the shipped figures")
+    latency.add_argument("--version", default=DEFAULT_VERSION, help=f"which table (default {DEFAULT_VERSION})",
+                         **version)
+    latency.add_argument("--sample", type=int, default=200, help="how many random classes (default 200)")
+    latency.add_argument("--rounds", type=int, default=1, help="measurement rounds, each in a new order (default 1)")
+    latency.add_argument("--repeats", type=int, default=10, help="timed forward passes per batch size (default 10)")
+    latency.add_argument("--seed", type=int, default=0, help="which classes are drawn, and their order")
+    latency.add_argument("--out", type=Path, default=Path("naskit_latency"),
+                         help="folder of the measurement records, resumable (default ./naskit_latency)")
+    latency.set_defaults(func=bench_latency)
 
     check = commands.add_parser("verify", help="re-train random table rows and compare with their records")
     check.add_argument("--sample", type=int, default=3, help="how many runs to re-train (default 3)")

@@ -1,0 +1,102 @@
+"""The true Pareto front of the whole space, and how close a search's cells come to it.
+
+A multi-objective search is judged by the truth, as a single-objective one is: each evaluated
+cell's class at its mean test accuracy over seeds (maximised) and its network's costs
+(minimised: measured latency, parameters, FLOPs, any of ``class_costs``). The table knows every
+class, so the **true front** is exact, and a search's front can be scored by its hypervolume
+against a reference point fixed for the whole table (the worst accuracy and the largest cost of
+any class), and by the share of the true front's classes it evaluated.
+
+Example:
+    >>> from naskit.bench.store import load_benchmark
+    >>> bench = load_benchmark("v1")
+    >>> front = true_front(bench, costs=("params",))
+    >>> bool(front["test_acc"].is_monotonic_increasing)  # more parameters buy accuracy on the front
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from naskit.bench.table import TabularBenchmark
+from naskit.core.pareto import hypervolume, pareto_front
+
+
+def class_objectives(bench: TabularBenchmark, costs: Sequence[str], accuracy: str = "test_acc") -> np.ndarray:
+    """Every entry's ``(accuracy, *costs)``, shape (N, 1 + len(costs)); NaN where a cost was not measured."""
+    return np.column_stack([bench.class_values(accuracy), *(bench.class_costs(c).astype(float) for c in costs)])
+
+
+def maximize(costs: Sequence[str]) -> list[bool]:
+    """Accuracy up, every cost down."""
+    return [True] + [False] * len(costs)
+
+
+def true_front(bench: TabularBenchmark, costs: Sequence[str] = ("latency_ms_b1",),
+               accuracy: str = "test_acc") -> pd.DataFrame:
+    """The entries (classes) no other entry dominates in (accuracy, *costs), cheapest first.
+
+    Columns: ``entry``, ``arch`` (the class's representative cell), the accuracy and each cost.
+    Entries lacking a cost (a class whose latency was not measured) take no part.
+    """
+    points = class_objectives(bench, costs, accuracy)
+    known = np.flatnonzero(np.isfinite(points).all(axis=1))
+    on_front = known[pareto_front(points[known], maximize(costs))]
+    frame = pd.DataFrame(points[on_front], columns=[accuracy, *costs])
+    frame.insert(0, "arch", [bench.entry_names[i] for i in on_front])
+    frame.insert(0, "entry", on_front)
+    return frame.sort_values([costs[0], accuracy]).reset_index(drop=True)
+
+
+def reference_point(bench: TabularBenchmark, costs: Sequence[str], accuracy: str = "test_acc") -> np.ndarray:
+    """The hypervolume reference for the whole table: the worst accuracy and the largest cost of any class."""
+    points = class_objectives(bench, costs, accuracy)
+    points = points[np.isfinite(points).all(axis=1)]
+    return np.array([points[:, 0].min(), *points[:, 1:].max(axis=0)])
+
+
+def entries_of(bench: TabularBenchmark, archs) -> np.ndarray:
+    """The distinct table entries of the cells ``archs`` (NB201 strings or ``Arch``), in first-seen order."""
+    return np.array(list(dict.fromkeys(bench.entry(a) for a in archs)), dtype=int)
+
+
+def front_quality(bench: TabularBenchmark, archs, costs: Sequence[str] = ("latency_ms_b1",),
+                  accuracy: str = "test_acc", front: pd.DataFrame | None = None,
+                  reference: np.ndarray | None = None) -> dict[str, float]:
+    """How good the cells a search evaluated are, judged by the truth: the ``hypervolume`` of
+    their classes' true objectives (against ``reference_point``), that as a share of the true
+    front's (``hypervolume_share``), and the share of the true front's classes among them
+    (``front_recovered``)."""
+    front = true_front(bench, costs, accuracy) if front is None else front
+    reference = reference_point(bench, costs, accuracy) if reference is None else reference
+    points = class_objectives(bench, costs, accuracy)
+    entries = entries_of(bench, archs)
+    mine = points[entries] if len(entries) else np.zeros((0, 1 + len(costs)))
+    mine = mine[np.isfinite(mine).all(axis=1)]
+    best = hypervolume(front[[accuracy, *costs]].to_numpy(), reference, maximize(costs))
+    hv = hypervolume(mine, reference, maximize(costs)) if len(mine) else 0.0
+    return {"hypervolume": hv, "hypervolume_share": hv / best if best > 0 else float("nan"),
+            "front_recovered": float(np.isin(front["entry"].to_numpy(), entries).mean())}
+
+
+def best_feasible(bench: TabularBenchmark, history: pd.DataFrame, limits: dict[str, float]) -> pd.Series | None:
+    """The best-scoring counted evaluation of a search whose class is within ``limits`` (cost name ->
+    largest allowed value, looked up in the table), or None when no evaluated cell is feasible.
+
+    What a constrained search (``naskit.strategies.multiobjective_wrappers.Constrained``) found.
+    """
+    rows = history[history["within_budget"] & history["score"].notna()]
+    if rows.empty:
+        return None
+    entries = np.array([bench.entry(a) for a in rows["arch"]])
+    ok = np.ones(len(rows), dtype=bool)
+    for name, limit in limits.items():
+        ok &= bench.class_costs(name)[entries] <= limit
+    if not ok.any():
+        return None
+    feasible = rows[ok]
+    return feasible.loc[feasible["score"].idxmax()]

@@ -1,0 +1,237 @@
+"""Multi-objective and constrained search, the true front and the latency columns, each pinned
+against a transcription of its reference: Knowles 2006's weight set and augmented Tchebycheff
+function (ParEGO), Deb et al. 2002's crowded comparison (NSGA-II), syne-tune's epsilon-net order
+(MO-ASHA, Schmucker et al. 2021), and brute force for the fronts."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from naskit.bench.front import best_feasible, front_quality, reference_point, true_front
+from naskit.bench.latency import compare_with_shipped
+from naskit.bench.store import load_benchmark
+from naskit.core.pareto import epsilon_net_order, non_dominated_order, non_dominated_ranks
+from naskit.core.space import NB201Space
+from naskit.core.types import Proposal, Result
+from naskit.evaluators.tabular import TabularEvaluator
+from naskit.strategies import Constrained, MORegularizedEvolution, MOSuccessiveHalving, Scalarised
+from naskit.strategies.multiobjective_wrappers import augmented_tchebycheff, normalised, parego_weights
+
+SPACE = NB201Space()
+
+
+def result(arch, acc, latency, params=10_000, fidelity=None):
+    return Result(arch, fidelity, acc, extra={"network": {"latency_ms_b1": latency, "params": params}})
+
+
+# --- ParEGO's scalarisation (Knowles 2006) --------------------------------------------------------
+def test_parego_weights_are_the_evenly_spaced_simplex_of_knowles_eq_1():
+    for k, s, count in ((2, 10, 11), (3, 4, 15)):
+        w = parego_weights(k)
+        assert w.shape == (count, k) == (math.comb(s + k - 1, k - 1), k)
+        assert np.allclose(w.sum(axis=1), 1) and set(np.round(w.ravel() * s, 9)) <= set(range(s + 1))
+        assert len({tuple(r) for r in w}) == count
+
+
+def test_augmented_tchebycheff_matches_knowles_eq_2_written_out():
+    rng = np.random.default_rng(0)
+    f, lam = rng.random((20, 3)), parego_weights(3)[7]
+    by_hand = [max(lam[j] * x[j] for j in range(3)) + 0.05 * sum(lam[j] * x[j] for j in range(3)) for x in f]
+    assert np.allclose(augmented_tchebycheff(f, lam), by_hand)
+
+
+def test_scalarised_tells_its_strategy_minus_the_tchebycheff_value_of_the_normalised_objectives():
+    strategy = Scalarised(seed=1, strategy="random", segment=100)
+    told = []
+    strategy.inner.tell = lambda p, r: told.append(r.estimate)
+    points = [(0.9, 0.5), (0.7, 0.2), (0.95, 0.9)]
+    for acc, lat in points:
+        p = strategy.ask()
+        strategy.tell(p, result(p.arch, acc, lat))
+    minimised = np.array([(-a, lat) for a, lat in points])
+    expected = -augmented_tchebycheff(normalised(minimised)[-1], strategy.weights)
+    assert told[-1] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="not asked"):
+        strategy.tell(Proposal(SPACE[0]), result(SPACE[0], 0.5, 0.5))
+
+
+def test_scalarised_draws_new_weights_and_a_fresh_strategy_each_segment():
+    strategy = Scalarised(seed=0, strategy="evolution", segment=5)
+    for _ in range(30):
+        p = strategy.ask()
+        strategy.tell(p, result(p.arch, 0.5 + 0.01 * (p.arch.index % 7), 0.1 * (p.arch.index % 5)))
+    assert len(strategy.segments) == 6
+    with pytest.raises(ValueError, match="wraps strategies"):
+        Scalarised(strategy="constrained")
+
+
+# --- NSGA-II's crowded comparison in the tournament ---------------------------------------------
+def test_mo_evolution_tournament_prefers_the_lower_front_then_the_less_crowded():
+    strategy = MORegularizedEvolution(seed=0, population_size=5, sample_size=5)
+    cells = [SPACE[i] for i in (10, 20, 30, 40, 50)]
+    # (acc, latency): a, b, c on the front (b in the middle, crowded), d dominated, e failed
+    for arch, (acc, lat) in zip(cells[:4], [(0.9, 0.9), (0.8, 0.5), (0.5, 0.1), (0.6, 0.8)]):
+        strategy.tell(Proposal(arch), result(arch, acc, lat))
+    strategy.tell(Proposal(cells[4]), Result(cells[4], None, float("nan"), status="failed"))
+    rank, crowding = strategy.crowded_keys()
+    assert rank.tolist() == [0, 0, 0, 1, math.inf]
+    assert crowding[0] == crowding[2] == math.inf and np.isfinite(crowding[1])
+    members = list(strategy.population)
+    assert strategy.tournament_winner([members[3], members[1]]) is members[1]  # front 0 beats front 1
+    assert strategy.tournament_winner([members[1], members[2]]) is members[2]  # an extreme beats the middle
+    assert strategy.tournament_winner([members[4], members[3]]) is members[3]  # a failure never wins
+
+
+def test_non_dominated_order_is_by_front_then_crowding():
+    rng = np.random.default_rng(3)
+    pts = rng.random((40, 2))
+    order = non_dominated_order(pts, [True, False])
+    ranks = non_dominated_ranks(pts, [True, False])
+    assert sorted(order.tolist()) == list(range(40))
+    assert np.all(np.diff(ranks[order]) >= 0)
+
+
+# --- MO successive halving: syne-tune's epsilon-net ---------------------------------------------
+def syne_tune_epsilon_net(X, dim):
+    """A transcription of syne-tune's compute_epsilon_net (non_dominated_priority.py), returning the order."""
+    indices = set(range(X.shape[0]))
+    order = [int(np.argmin(X, axis=0)[dim])]
+    indices.remove(order[0])
+    while indices:
+        ordered = sorted(indices)
+        diff = X[ordered][:, None, :].repeat(len(order), axis=1) - X[order]
+        choice = ordered[np.linalg.norm(diff, axis=-1).min(-1).argmax()]
+        order.append(choice)
+        indices.remove(choice)
+    return order
+
+
+def test_epsilon_net_order_matches_syne_tune_on_random_fronts():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        X = rng.random((15, 3))
+        assert epsilon_net_order(X, [False] * 3, first=0).tolist() == syne_tune_epsilon_net(X, 0)
+        # maximised objectives are negated first
+        assert epsilon_net_order(-X, [True] * 3, first=1).tolist() == syne_tune_epsilon_net(X, 1)
+
+
+def test_mo_successive_halving_promotes_the_pareto_front_first():
+    strategy = MOSuccessiveHalving(seed=0, min_fidelity=1, max_fidelity=2, eta=2, n_configs=4)
+    asked = [strategy.ask() for _ in range(4)]
+    values = {0: (0.9, 0.9), 1: (0.5, 0.1), 2: (0.6, 0.95), 3: (0.4, 0.5)}  # 0 and 1 are the front
+    for i, p in enumerate(asked):
+        strategy.tell(p, result(p.arch, *values[i], fidelity=p.fidelity))
+    promoted = {strategy.ask().arch for _ in range(2)}
+    assert promoted == {asked[0].arch, asked[1].arch}
+    assert strategy.rungs[1]["fidelity"] == 2
+
+
+# --- constrained search --------------------------------------------------------------------------
+def test_constrained_tells_its_strategy_an_infeasible_result_as_a_failure():
+    strategy = Constrained(seed=0, strategy="evolution", limits={"latency_ms_b1": 0.5})
+    told = []
+    strategy.inner.tell = lambda p, r: told.append(r)
+    p = strategy.ask()
+    strategy.tell(p, result(p.arch, 0.9, 0.7))
+    strategy.tell(p, result(p.arch, 0.8, 0.4))
+    assert told[0].status == "infeasible" and told[0].score == -math.inf and "0.7 > 0.5" in told[0].error
+    assert told[1].ok and told[1].score == 0.8
+    with pytest.raises(ValueError, match="limits"):
+        Constrained(limits={})
+
+
+# --- the table: latency columns, network costs in results, the true front -------------------------
+@pytest.fixture(scope="module")
+def bench():
+    return load_benchmark("v1")
+
+
+def test_results_of_the_table_carry_their_networks_costs(bench):
+    arch = bench.entry_names[5]
+    r = TabularEvaluator(bench).evaluate(arch)
+    q = bench.query(arch)
+    assert r.network_cost("params") == q.params and r.network_cost("flops_nb201") == q.flops_nb201
+    with pytest.raises(ValueError, match="reports no network cost 'energy'"):
+        r.network_cost("energy")
+
+
+def test_the_table_exposes_latency_like_other_costs(bench):
+    if not bench.latency:
+        pytest.skip("no latency measured for v1 yet")
+    lat = bench.class_costs("latency_ms_b1")
+    assert lat.shape == (len(bench.entry_names),) and np.nanmin(lat) > 0
+    i = int(np.flatnonzero(np.isfinite(lat))[0])
+    assert bench.query(bench.entry_names[i]).latency_ms_b1 == pytest.approx(lat[i])
+    assert "latency_iqr_ms_b256" in bench.to_frame().columns
+
+
+def brute_force_front(acc, cost):
+    return {i for i in range(len(acc)) if not any(acc[j] >= acc[i] and cost[j] <= cost[i] and
+                                                  (acc[j] > acc[i] or cost[j] < cost[i]) for j in range(len(acc)))}
+
+
+def test_true_front_matches_brute_force_and_scores_itself_perfectly(bench):
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(bench.entry_names), 400, replace=False)
+    acc, params = bench.class_values("test_acc"), bench.class_costs("params").astype(float)
+    front = true_front(bench, ("params",))
+    on_front = set(front["entry"])
+    # brute force over a sample: a sampled point is on the sample's front if no sampled point dominates it
+    sub = brute_force_front(acc[sample], params[sample])
+    assert {int(sample[i]) for i in sub} >= on_front & set(sample.tolist())
+    assert on_front == {int(i) for i in brute_force_front_sorted(acc, params)}
+    q = front_quality(bench, front["arch"], ("params",), front=front)
+    assert q["hypervolume_share"] == pytest.approx(1.0) and q["front_recovered"] == 1.0
+    assert front_quality(bench, [], ("params",))["hypervolume"] == 0.0
+    assert reference_point(bench, ("params",)).tolist() == [acc.min(), params.max()]
+
+
+def brute_force_front_sorted(acc, cost):
+    """A sweep over the costs: a point is on the front when it is the most accurate at its cost and
+    more accurate than everything cheaper (equal points all stay)."""
+    front, best_cheaper = [], -np.inf
+    for c in sorted(set(cost.tolist())):
+        at = np.flatnonzero(cost == c)
+        top = acc[at].max()
+        if top > best_cheaper:
+            front += [int(i) for i in at if acc[i] == top]
+        best_cheaper = max(best_cheaper, top)
+    return front
+
+
+def test_best_feasible_is_the_best_score_within_the_limits(bench):
+    import pandas as pd
+
+    archs = bench.entry_names[:50]
+    history = pd.DataFrame({"arch": archs, "score": bench.class_values("valid_acc")[:50], "within_budget": True})
+    limit = float(np.median(bench.class_costs("params")[:50]))
+    row = best_feasible(bench, history, {"params": limit})
+    ok = bench.class_costs("params")[:50] <= limit
+    assert row["score"] == bench.class_values("valid_acc")[:50][ok].max()
+    assert best_feasible(bench, history, {"params": 0}) is None
+
+
+def test_remeasured_latency_is_compared_with_the_shipped_by_rank(bench, tmp_path, monkeypatch):
+    import naskit.bench.latency as latency
+
+    if not bench.latency:
+        pytest.skip("no latency measured for v1 yet")
+    shipped = {name: bench.latency["latency_ms_b1"][i] for i, name in enumerate(bench.entry_names)}
+    measured = [i for i, v in enumerate(bench.latency["latency_ms_b1"]) if np.isfinite(v)]
+    monkeypatch.setattr(latency, "measure_network", lambda arch, *a, **k: {
+        "latency_ms_b1": 2 * shipped[arch], "latency_iqr_ms_b1": 0.0}, raising=True)
+    out = compare_with_shipped(bench, tmp_path, sample=300, rounds=1, progress=False)
+    assert out["classes"] == 300
+    assert out["spearman_b1"] == pytest.approx(1.0) and out["ratio_b1"] == pytest.approx(2.0)
+    assert len(measured) > 0
+    with pytest.raises(ValueError, match="sample"):
+        compare_with_shipped(bench, tmp_path, sample=0)
+
+
+def test_every_combination_of_objectives_gives_a_front(bench):
+    costs = [c for c in ("params", "flops_nb201", "latency_ms_b1") if c != "latency_ms_b1" or bench.latency]
+    for r in range(1, len(costs) + 1):
+        for combo in itertools.combinations(costs, r):
+            assert len(true_front(bench, combo)) >= 1
