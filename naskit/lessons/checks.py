@@ -10,19 +10,22 @@ cell after the learner's answer reads::
 and shows one of three results: **passed**, **failed** with a hint, or **not attempted** (the
 answer is still ``...``, the placeholder of a student version). A failed check raises
 ``WrongAnswer`` after showing its hint, so that nbgrader's autograder, which scores a test cell
-by whether it raises, gives it no points; a passed or not-attempted check returns its
-``Feedback`` and the notebook runs on. ``naskit lessons check`` reads the same results from the
-executed notebook (each ``Feedback`` carries a machine-readable copy under ``FEEDBACK_MIME``).
+by whether it raises, gives it no points; after a passed or not-attempted check the notebook
+runs on. ``feedback(...)`` gives the same result as a value, showing and raising nothing.
+``naskit lessons check`` reads the results from the executed notebook: each ``Feedback`` shown
+carries a machine-readable copy under ``FEEDBACK_MIME``.
 
 Example:
-    >>> from naskit.lessons.checks import exercise, check, differs
+    >>> from naskit.lessons.checks import exercise, feedback, differs
     >>> @exercise("99.ex1", asks="the number of ops in NB-201's vocabulary", answer="n_ops")
-    ... def _(answer):
+    ... def check_99_ex1(answer):
     ...     return differs(answer, 5, "ops", rel=0)
-    >>> check("99.ex1", 5).status
+    >>> feedback("99.ex1", 5).status
     'passed'
-    >>> check("99.ex1", ...).status
+    >>> feedback("99.ex1", ...).status
     'not attempted'
+    >>> print(feedback("99.ex1", 6))
+    99.ex1: failed -- ops: expected 5, got 6
 """
 
 from __future__ import annotations
@@ -126,11 +129,10 @@ def attempted(answer: Any) -> bool:
     return answer is not Ellipsis
 
 
-def check(exercise_id: str, answer: Any, **context: Any) -> Feedback:
-    """Check the answer to exercise ``exercise_id`` and return the feedback.
+def feedback(exercise_id: str, answer: Any, **context: Any) -> Feedback:
+    """The feedback on an answer to exercise ``exercise_id``, shown nowhere and raising nothing.
 
     Raises:
-        WrongAnswer: when the answer is wrong, after showing the hint (so autograders score it 0).
         ValueError: for an exercise id with no check.
     """
     ex = get_exercise(exercise_id)
@@ -141,19 +143,27 @@ def check(exercise_id: str, answer: Any, **context: Any) -> Feedback:
         hint = f"`{'`, `'.join(missing)}` still `...`: answer every part"
     else:
         hint = ex.verify(answer, **context)
-    if hint is None:
-        return Feedback(ex.id, PASSED, "")
-    feedback = Feedback(ex.id, FAILED, hint)
-    _show(feedback)
-    raise WrongAnswer(f"{ex.id}: {hint}")
+    return Feedback(ex.id, PASSED, "") if hint is None else Feedback(ex.id, FAILED, hint)
 
 
-def _show(feedback: Feedback) -> None:
+def check(exercise_id: str, answer: Any, **context: Any) -> None:
+    """Show the feedback on an answer to exercise ``exercise_id``: the one line of a check cell.
+
+    It returns nothing, so the cell's only output is the feedback shown (nbgrader gives a test
+    cell without an error its full points, and would read a returned value as partial credit).
+
+    Raises:
+        WrongAnswer: when the answer is wrong, after showing the hint (so autograders score it 0).
+        ValueError: for an exercise id with no check.
+    """
+    result = feedback(exercise_id, answer, **context)
     try:
         from IPython.display import display
-    except ImportError:  # plain Python: the exception's message is the feedback
-        return
-    display(feedback)
+    except ImportError:  # plain Python
+        display = print
+    display(result)
+    if result.status == FAILED:
+        raise WrongAnswer(f"{result.exercise}: {result.message}")
 
 
 # --- Comparisons that return a hint, or None when the answer is right ------------------------------
