@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import EPOCHS, SlowEvaluator, synthetic_bench
 
 HELPER = Path(__file__).parent / "search_helpers.py"
-OPTIONS = {"sh": {"max_fidelity": EPOCHS}, "hyperband": {"max_fidelity": EPOCHS}}
+OPTIONS = {name: {"max_fidelity": EPOCHS} for name in ("sh", "hyperband", "asha", "bohb")}
 
 
 @pytest.fixture(scope="module")

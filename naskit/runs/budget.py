@@ -22,6 +22,7 @@ class StopReason(enum.Enum):
     SIM_SECONDS = "sim_seconds"
     FLOPS = "flops"
     WALL_SECONDS = "wall_seconds"
+    SIM_WALL_SECONDS = "sim_wall_seconds"
     STRATEGY_DONE = "strategy finished"
 
     @property
@@ -47,8 +48,10 @@ class Budget:
     """When to stop: any limit reached ends the search (at least one must be set).
 
     ``evaluations`` counts evaluations; ``sim_seconds`` and ``flops`` add up the evaluators'
-    costs (for the tabular benchmark, its simulated clock); ``wall_seconds`` is the loop's
-    elapsed time. An evaluation that would cross a cost limit is recorded but not counted:
+    costs (for the tabular benchmark, its simulated clock: the total compute); ``wall_seconds`` is
+    the loop's elapsed time; ``sim_wall_seconds`` is the simulated wall-clock of a search on
+    simulated workers (``naskit.runs.simulated``), when the cluster would have delivered a result.
+    An evaluation that would cross a cost limit is recorded but not counted:
     the run's result uses only what fits inside the budget.
     """
 
@@ -56,6 +59,7 @@ class Budget:
     sim_seconds: float | None = None
     flops: float | None = None
     wall_seconds: float | None = None
+    sim_wall_seconds: float | None = None  # simulated workers only
 
     def __post_init__(self) -> None:
         if all(getattr(self, k) is None for k in _LIMITS):

@@ -43,6 +43,7 @@ from naskit.cost.stopwatch import Stopwatch
 from naskit.runs.budget import Budget, StopReason, check_fits
 from naskit.runs.history import HistoryRow, summarise
 from naskit.runs.ledger import Ledger, out_of_range
+from naskit.runs.simulated import SimulatedClock, SimulatedWorkers
 from naskit.strategies.base import Strategy
 
 
@@ -66,6 +67,7 @@ class SearchRun:
     settings: dict = field(default_factory=dict)
     final: Result | None = None  # the incumbent re-evaluated at full fidelity (``search(final=True)``)
     stopped_by: StopReason | None = None
+    schedule: pd.DataFrame | None = None  # on simulated workers: each evaluation's worker and times
 
     def cost_phases(self) -> dict[str, dict[str, float]]:
         """The search's cost by phase (``naskit.cost.accounting``): the strategy's own seconds
@@ -93,10 +95,13 @@ class _Spent:
         self.budget = budget
         self.evaluations, self.sim_seconds, self.flops = 0, 0.0, 0.0
 
-    def fits(self, result: Result, elapsed: float) -> StopReason | None:
+    def fits(self, result: Result, elapsed: float, sim_clock: float | None = None) -> StopReason | None:
         """Count ``result`` if it fits; return the reason to stop (None to go on). A result that
-        would cross a cost limit is not counted (``StopReason.counts_last``)."""
+        would cross a cost limit, or arrive after the simulated wall-clock limit (``sim_clock``:
+        its arrival on simulated workers), is not counted (``StopReason.counts_last``)."""
         b = self.budget
+        if b.sim_wall_seconds is not None and sim_clock is not None and sim_clock > b.sim_wall_seconds:
+            return StopReason.SIM_WALL_SECONDS
         if b.sim_seconds is not None and self.sim_seconds + result.sim_seconds > b.sim_seconds:
             return StopReason.SIM_SECONDS
         if b.flops is not None and self.flops + result.flops > b.flops:
@@ -142,9 +147,11 @@ def _evaluate(evaluator, proposal: Proposal) -> Result:
                   error=f"the evaluator returned values no evaluation can have: {problem}")
 
 
-def run_settings(strategy: Strategy, evaluator, budget: Budget, workers: int) -> dict:
-    return {"strategy": strategy.settings(), "evaluator": evaluator.describe(), "budget": asdict(budget),
-            "workers": workers}
+def run_settings(strategy: Strategy, evaluator, budget: Budget, workers: int, simulated: bool = False) -> dict:
+    limits = {k: v for k, v in asdict(budget).items() if v is not None or k != "sim_wall_seconds"}  # older run ids
+    settings = {"strategy": strategy.settings(), "evaluator": evaluator.describe(), "budget": limits,
+                "workers": workers}
+    return {**settings, "executor": "simulated"} if simulated else settings
 
 
 def run_id_for(settings: dict) -> str:
@@ -174,7 +181,10 @@ def search(
         ledger: a ``Ledger`` or a path to one; completed evaluations found there for this run
             are replayed (not re-evaluated), and new ones are written as they finish.
         executor: evaluate in parallel on any ``concurrent.futures.Executor`` (a process pool,
-            ``distributed.Client(...).get_executor()``); None evaluates in this process.
+            ``distributed.Client(...).get_executor()``); None evaluates in this process;
+            ``naskit.runs.simulated.SimulatedWorkers(n)`` replays ``n`` workers on the evaluator's
+            simulated clock (results told in completion order; ``run.schedule`` and the history's
+            ``worker``, ``sim_start`` and ``sim_arrival`` say when; ``run.cost["sim_wall_seconds"]``).
         workers: evaluations in flight at once; part of the run's settings. Default 1 without
             an executor; with one, give it (usually the executor's number of workers: an
             executor's pool size is private to it, so the loop does not guess it).
@@ -192,7 +202,8 @@ def search(
         words), the total cost and a manifest.
     """
     workers = _workers(workers, executor)
-    settings = run_settings(strategy, evaluator, budget, workers)
+    simulated = isinstance(executor, SimulatedWorkers)
+    settings = run_settings(strategy, evaluator, budget, workers, simulated)
     check_search(settings, evaluator, budget, ledger)
     run_id = name or run_id_for(settings)
     if manifest is None:
@@ -202,10 +213,13 @@ def search(
     own_ledger = not isinstance(ledger, Ledger)
     ledger = (_NoLedger() if ledger is None else Ledger(ledger)) if own_ledger else ledger
     try:
-        loop = _Loop(strategy=strategy, evaluator=evaluator, budget=budget, ledger=ledger, executor=executor,
-                     workers=workers, run_id=run_id, replay=ledger.open_run(run_id, settings))
+        loop = _Loop(strategy=strategy, evaluator=evaluator, budget=budget, ledger=ledger,
+                     executor=None if simulated else executor, workers=workers, run_id=run_id,
+                     replay=ledger.open_run(run_id, settings), clock=executor.clock() if simulated else None)
         stop = loop.run(progress)
         run = _finish(run_id, loop.rows, stop, settings, budget)
+        if simulated:
+            _add_schedule(run, loop.clock)
         run.cost.update(strategy_wall_seconds=loop.own.wall_seconds, strategy_cpu_seconds=loop.own.cpu_seconds)
     finally:
         if own_ledger:
@@ -225,6 +239,15 @@ def check_search(settings: dict, evaluator, budget: Budget, ledger) -> None:
     evaluation can cost (an optional ``cost_range()``: measure -> (cheapest, dearest)).
     """
     strategy = settings["strategy"]
+    if budget.sim_wall_seconds is not None and settings.get("executor") != "simulated":
+        raise ValueError(f"budget sim_wall_seconds={budget.sim_wall_seconds:g} is the wall-clock of simulated "
+                         "workers: search with executor=naskit.runs.simulated.SimulatedWorkers(n), or limit "
+                         "sim_seconds (the total simulated compute) instead")
+    if budget.sim_wall_seconds is not None and hasattr(evaluator, "cost_range") and \
+            evaluator.cost_range().get("sim_seconds", (0.0, 1.0))[1] <= 0:
+        raise ValueError(f"budget sim_wall_seconds={budget.sim_wall_seconds:g} would never be reached: evaluator "
+                         f"{getattr(evaluator, 'name', '?')!r} charges 0 sim_seconds for every evaluation, so "
+                         "simulated workers never advance their clock; limit evaluations instead")
     if ledger is not None and "seed" in strategy and strategy["seed"] is None:
         raise ValueError(f"strategy {strategy['name']!r} has seed=None, which draws a new random seed each time: "
                          "a run with a ledger could not be resumed on the same trajectory. Give a seed "
@@ -246,7 +269,12 @@ class _NoLedger:
 
 
 def _workers(workers: int | None, executor: Executor | None) -> int:
-    """The evaluations to keep in flight: the caller's number, or 1 without an executor."""
+    """The evaluations to keep in flight: the caller's number, or 1 without an executor (simulated
+    workers say their number)."""
+    if isinstance(executor, SimulatedWorkers):
+        if workers is not None and workers != executor.workers:
+            raise ValueError(f"workers={workers!r} differs from SimulatedWorkers({executor.workers}); give one")
+        return executor.workers
     if workers is None:
         if executor is not None:
             raise ValueError("search(executor=...) needs workers=: how many evaluations to keep in flight on "
@@ -278,6 +306,7 @@ class _Loop:
     own: Stopwatch = field(default_factory=Stopwatch)  # the strategy's and the ledger's time: the "search" phase
     offset: float = 0.0  # elapsed seconds carried over from before a resume
     start: float = 0.0  # time.perf_counter() when the loop began
+    clock: SimulatedClock | None = None  # simulated workers: results are told in order of arrival
 
     def __post_init__(self) -> None:
         self.spent = _Spent(self.budget)
@@ -318,7 +347,10 @@ class _Loop:
                 proposal = self.strategy.ask()
             if proposal is None:
                 break
-            self.pending.append((self.asked, proposal, self.submit(self.asked, proposal)))
+            future = self.submit(self.asked, proposal)
+            if self.clock is not None:  # a worker is idle now: it takes the evaluation for its simulated seconds
+                self.clock.start(self.asked, future.result().sim_seconds)
+            self.pending.append((self.asked, proposal, future))
             self.asked += 1
 
     def submit(self, n: int, proposal: Proposal) -> Future | _Done:
@@ -331,6 +363,10 @@ class _Loop:
                                  "strategy or its code changed since the run was recorded")
             return _Done(self.replay[n][1])
         self.ledger.mark_running(self.run_id, n, proposal)
+        if self.clock is not None:  # recorded now, in ask order, so that a replay finds it by n
+            result = _evaluate(self.evaluator, proposal)
+            self.ledger.record(self.run_id, n, result, self.offset + time.perf_counter() - self.start)
+            return _Done(result)
         if self.executor is None:
             return _Done(_evaluate(self.evaluator, proposal))
         return self.executor.submit(_evaluate, self.evaluator, proposal)
@@ -338,18 +374,37 @@ class _Loop:
     def tell_oldest(self) -> StopReason | None:
         """Wait for the oldest evaluation in flight; record it, count it against the budget and
         tell the strategy. Return the reason to stop (None to go on)."""
-        n, proposal, future = self.pending.popleft()
+        n, proposal, future = self.pending.popleft() if self.clock is None else self.pop_arrival()
         result = _result_of(future, proposal, self.executor, self.evaluator)
         replayed = n < len(self.replay)
         elapsed = self.replay[n][2] if replayed else self.offset + time.perf_counter() - self.start
         with self.own:
-            if not replayed:
+            if not replayed and self.clock is None:
                 self.ledger.record(self.run_id, n, result, elapsed)
-            stop = self.spent.fits(result, elapsed)
+            stop = self.spent.fits(result, elapsed, None if self.clock is None else self.clock.now)
             counted = stop is None or stop.counts_last
             self.rows.append(HistoryRow.of(n, result, counted, self.spent, elapsed))
             self.strategy.tell(proposal, result)
         return stop
+
+
+    def pop_arrival(self) -> tuple:
+        """Simulated workers: the evaluation in flight whose result arrives first."""
+        n = self.clock.next_arrival([k for k, _, _ in self.pending])
+        entry = next(e for e in self.pending if e[0] == n)
+        self.pending.remove(entry)
+        return entry
+
+
+def _add_schedule(run: SearchRun, clock: SimulatedClock) -> None:
+    """Attach the simulated schedule: per history row its worker, start and arrival; the run's
+    simulated wall-clock is the arrival of its last counted result."""
+    run.schedule = clock.schedule()
+    by_n = run.schedule.set_index("n")
+    for column in ("worker", "sim_start", "sim_arrival"):
+        run.history[column] = by_n.loc[run.history["n"], column].to_numpy() if len(run.history) else []
+    counted = run.history["sim_arrival"][run.history["within_budget"].astype(bool)]
+    run.cost["sim_wall_seconds"] = float(counted.max()) if len(counted) else 0.0
 
 
 def _evaluate_again(evaluator, proposal: Proposal) -> Result:
