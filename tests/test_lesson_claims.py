@@ -10,6 +10,9 @@ fails instead of leaving it in the lesson.
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -47,24 +50,25 @@ def test_lesson_checks_its_sentences_with_claims(lesson):
 
 
 def ends_with_a_sentence(source: str) -> bool:
-    """Whether a solution cell's last statement prints (or displays as Markdown) a sentence:
-    a string with a verb-like body of several words ending in '.', '?' or '!' (an f-string counts)."""
+    """Whether a solution cell ends by printing (or displaying) a sentence: its last statement that
+    calls ``print`` or ``display`` holds string literals of at least 5 words, the last literal ending
+    in '.', '?' or '!', and nothing after it shows a value (only assignments and calls may follow)."""
     tree = ast.parse(source)
-    if not tree.body:
+    shows = [i for i, node in enumerate(tree.body)
+             if any(isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", "")) in SHOWS
+                    for n in ast.walk(node))]
+    if not shows:
         return False
-    last = tree.body[-1]
-    strings = [node for node in ast.walk(last) if isinstance(node, (ast.Constant, ast.JoinedStr))]
-    text = "".join(_text(node) for node in strings)
-    calls = {getattr(node.func, "id", getattr(node.func, "attr", "")) for node in ast.walk(last)
-             if isinstance(node, ast.Call)}
-    return bool(calls & {"print", "Markdown", "display"}) and len(text.split()) >= 5 and \
-        text.rstrip().rstrip(")\"'").rstrip().endswith((".", "?", "!"))
+    quiet = all(isinstance(node, (ast.Assign, ast.AugAssign)) or
+                (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)) for node in tree.body[shows[-1] + 1:])
+    segment = ast.get_source_segment(source, tree.body[shows[-1]])
+    strings = [t.string for t in tokenize.generate_tokens(io.StringIO(segment).readline) if t.type == tokenize.STRING]
+    bodies = [QUOTES.sub("", s) for s in strings]
+    return quiet and sum(len(b.split()) for b in bodies) >= 5 and bodies[-1].rstrip().endswith((".", "?", "!"))
 
 
-def _text(node) -> str:
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else ""
-    return "".join(_text(v) if isinstance(v, (ast.Constant, ast.JoinedStr)) else " X " for v in node.values)
+SHOWS = {"print", "display"}
+QUOTES = re.compile(r"""^[rbufRBUF]*('''|\"\"\"|'|")|('''|\"\"\"|'|")$""")  # a literal's prefix and quotes
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
@@ -88,3 +92,5 @@ def test_ends_with_a_sentence_tells_a_sentence_from_a_bare_number():
     assert ends_with_a_sentence('x = 1\nprint(f"The gap is {x:.2f} points, inside the noise.")')
     assert not ends_with_a_sentence("x = 1\nprint(x)")
     assert not ends_with_a_sentence("table.round(3)")
+    assert not ends_with_a_sentence('print("The gap is small.")\ntable.round(3)')
+    assert ends_with_a_sentence('print("It is " + ("better." if x else "not better."))\npool.shutdown()')
