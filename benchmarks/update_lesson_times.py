@@ -87,7 +87,7 @@ def copy_results(run_folders: list[Path]) -> list[str]:
         for results in sorted(folder.glob("[0-9][0-9]_*.results.json")):
             notebook = results.with_name(results.name.replace(".results.json", ".ipynb"))
             if notebook.exists() and ran_in_full_mode(notebook):
-                target.mkdir(exist_ok=True)
+                target.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(results, target / results.name)
                 copied.append(notebook.stem)
     return copied

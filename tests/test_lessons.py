@@ -242,3 +242,26 @@ def test_html_export_shows_a_picture_of_each_widget_beside_it():
     outputs = with_widget_pictures(nb).cells[0].outputs
     assert [list(o.get("data", {})) for o in outputs] == [["text/plain", WIDGET_VIEW], ["text/html"], []]
     assert outputs[1].data["text/html"] == bundle["text/html"]
+
+
+def test_update_lesson_times_copies_only_full_mode_results(tmp_path, monkeypatch):
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "update_lesson_times", Path(__file__).resolve().parents[1] / "benchmarks" / "update_lesson_times.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    run = tmp_path / "out"
+    run.mkdir()
+    for stem, smoke in (("05_full", False), ("06_smoke", True)):
+        nb = nbformat.v4.new_notebook()
+        injected = "# Parameters\n" + ("SMOKE = True\n" if smoke else "") + 'RESULTS = "x.results.json"\n'
+        nb.cells = [nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]})]
+        nbformat.write(nb, run / f"{stem}.ipynb")
+        (run / f"{stem}.results.json").write_text(json.dumps({"results": {"smoke": smoke}, "claims": {}}))
+    assert script.copy_results([run]) == ["05_full"]
+    assert json.loads((tmp_path / "notebooks" / "results" / "05_full.results.json").read_text())["results"] == {
+        "smoke": False}
+    assert not (tmp_path / "notebooks" / "results" / "06_smoke.results.json").exists()
