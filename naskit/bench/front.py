@@ -4,7 +4,7 @@ A multi-objective search is judged by the truth, as a single-objective one is: e
 cell's class at its mean test accuracy over seeds (maximised) and its network's costs
 (minimised: measured latency, parameters, FLOPs, any of ``class_costs``). The table knows every
 class, so the **true front** is exact, and a search's front can be scored by its hypervolume
-against a reference point fixed for the whole table (the worst accuracy and the largest cost of
+against a reference point fixed for the whole table (the median accuracy and the largest cost of
 any class), and by the share of the true front's classes it evaluated.
 
 Example:
@@ -52,11 +52,15 @@ def true_front(bench: TabularBenchmark, costs: Sequence[str] = ("latency_ms_b1",
     return frame.sort_values([costs[0], accuracy]).reset_index(drop=True)
 
 
-def reference_point(bench: TabularBenchmark, costs: Sequence[str], accuracy: str = "test_acc") -> np.ndarray:
-    """The hypervolume reference for the whole table: the worst accuracy and the largest cost of any class."""
+def reference_point(bench: TabularBenchmark, costs: Sequence[str], accuracy: str = "test_acc",
+                    quantile: float = 0.5) -> np.ndarray:
+    """The hypervolume reference for the whole table: the accuracy at ``quantile`` over the classes
+    (default the median: a cell must beat half the space to count; with the worst accuracy, the
+    box below the front's accuracy would dwarf every difference between searches) and the
+    largest cost of any class."""
     points = class_objectives(bench, costs, accuracy)
     points = points[np.isfinite(points).all(axis=1)]
-    return np.array([points[:, 0].min(), *points[:, 1:].max(axis=0)])
+    return np.array([np.quantile(points[:, 0], quantile), *points[:, 1:].max(axis=0)])
 
 
 def entries_of(bench: TabularBenchmark, archs) -> np.ndarray:
@@ -100,3 +104,24 @@ def best_feasible(bench: TabularBenchmark, history: pd.DataFrame, limits: dict[s
         return None
     feasible = rows[ok]
     return feasible.loc[feasible["score"].idxmax()]
+
+
+def anytime_hypervolume(bench: TabularBenchmark, history: pd.DataFrame, grid, costs: Sequence[str] = ("latency_ms_b1",),
+                        cost: str = "cum_sim_seconds", accuracy: str = "test_acc",
+                        reference: np.ndarray | None = None) -> np.ndarray:
+    """The hypervolume of one search's cells after each spend in ``grid`` (its ``cost`` column's
+    units), shape (len(grid),). Only cells evaluated at the table's full fidelity count (a
+    multi-fidelity search knows the others only by a partial training), judged by the truth."""
+    reference = reference_point(bench, costs, accuracy) if reference is None else reference
+    rows = history[history["within_budget"] & history["score"].notna()]
+    full = rows["fidelity"].isna() | (rows["fidelity"] == bench.epochs)
+    rows = rows[full.to_numpy(dtype=bool)]
+    points = class_objectives(bench, costs, accuracy)[[bench.entry(a) for a in rows["arch"]]] \
+        if len(rows) else np.zeros((0, 1 + len(costs)))
+    spent = rows[cost].to_numpy()
+    out = []
+    for g in grid:
+        mine = points[spent <= g]
+        mine = mine[np.isfinite(mine).all(axis=1)]
+        out.append(hypervolume(mine, reference, maximize(costs)) if len(mine) else 0.0)
+    return np.asarray(out)

@@ -57,11 +57,19 @@ def _dominance_matrix(pts: np.ndarray) -> np.ndarray:
 
 
 def pareto_front(points, maximize: Sequence[bool]) -> np.ndarray:
-    """Boolean mask (N,) of the points no other point dominates (equal points are all kept)."""
+    """Boolean mask (N,) of the points no other point dominates (equal points are all kept).
+
+    Each point still standing removes the points it dominates, best first in the sum of the
+    objectives (a dominated point cannot dominate one its dominator spares, so skipping removed
+    points loses nothing): a whole space of 6,466 classes in milliseconds, not an N x N matrix.
+    """
     pts = _as_minimised(points, maximize)
-    if len(pts) == 0:
-        return np.zeros(0, dtype=bool)
-    return ~_dominance_matrix(pts).any(axis=0)
+    standing = np.ones(len(pts), dtype=bool)
+    for i in np.argsort(pts.sum(axis=1), kind="stable"):
+        if standing[i]:
+            beaten = (pts[i] <= pts).all(axis=1) & (pts[i] < pts).any(axis=1)
+            standing &= ~beaten
+    return standing
 
 
 def non_dominated_ranks(points, maximize: Sequence[bool]) -> np.ndarray:

@@ -9,7 +9,7 @@
   (the "death penalty" of constraint handling, Coello Coello 2002), so it never builds on it.
 
 Example:
-    >>> strategy = Scalarised(seed=0, strategy="evolution", costs=("latency_ms_b1",))
+    >>> strategy = Scalarised(seed=0, inner="evolution", costs=("latency_ms_b1",))
     >>> strategy.weights.tolist()  # the first segment's weights (score, latency)
     [0.6, 0.4]
 """
@@ -80,7 +80,7 @@ class Scalarised(Strategy):
     segment early.
 
     Args:
-        strategy, options: the wrapped strategy's name and keyword options.
+        inner, inner_options: the wrapped strategy's name and keyword options.
         costs: the network costs traded against the score (``Result.network_cost``).
         segment: evaluations per weight vector.
         divisions: ParEGO's s (default 10 for 2 objectives, 4 for 3).
@@ -88,14 +88,15 @@ class Scalarised(Strategy):
 
     name = "scalarised"
 
-    def __init__(self, space: NB201Space | None = None, seed: int = 0, *, strategy: str = "evolution",
-                 options: dict | None = None, costs: Sequence[str] = DEFAULT_COSTS, segment: int = 25,
+    def __init__(self, space: NB201Space | None = None, seed: int = 0, *, inner: str = "evolution",
+                 inner_options: dict | None = None, costs: Sequence[str] = DEFAULT_COSTS, segment: int = 25,
                  divisions: int | None = None):
         super().__init__(space, seed)
         self.costs = check_costs(costs)
         if not isinstance(segment, int) or segment < 1:
             raise ValueError(f"segment must be a positive number of evaluations, got {segment!r}")
-        self.strategy, self.options, self.segment, self.divisions = strategy, dict(options or {}), segment, divisions
+        self.inner_name, self.inner_options = inner, dict(inner_options or {})
+        self.segment, self.divisions = segment, divisions
         self.weight_set = parego_weights(1 + len(self.costs), divisions)
         self.seen: list[tuple[float, ...]] = []  # objectives of every successful result, minimised
         self.pending: list[tuple[Proposal, Strategy, np.ndarray]] = []
@@ -104,7 +105,7 @@ class Scalarised(Strategy):
 
     def _new_segment(self) -> None:
         self.weights = self.weight_set[self.rng.randrange(len(self.weight_set))]
-        self.inner = wrapped(self.strategy, self.space, self.rng.randrange(2**31), self.options)
+        self.inner = wrapped(self.inner_name, self.space, self.rng.randrange(2**31), self.inner_options)
         self.asked_in_segment = 0
         self.segments.append(self.inner)
 
@@ -132,8 +133,8 @@ class Scalarised(Strategy):
         inner.tell(proposal, dataclasses.replace(result, estimate=-value))
 
     def settings(self) -> dict:
-        return {**super().settings(), "strategy": self.strategy, "options": self.options, "costs": list(self.costs),
-                "segment": self.segment, "divisions": self.divisions}
+        return {**super().settings(), "inner": self.inner_name, "inner_options": self.inner_options,
+                "costs": list(self.costs), "segment": self.segment, "divisions": self.divisions}
 
 
 class Constrained(Strategy):
@@ -148,22 +149,22 @@ class Constrained(Strategy):
     evaluator could skip it instead.
 
     Args:
-        strategy, options: the wrapped strategy's name and keyword options.
+        inner, inner_options: the wrapped strategy's name and keyword options.
         limits: ``{cost name: largest allowed value}``, e.g. ``{"latency_ms_b1": 0.5}``.
     """
 
     name = "constrained"
 
-    def __init__(self, space: NB201Space | None = None, seed: int = 0, *, strategy: str = "evolution",
-                 options: dict | None = None, limits: dict | None = None):
+    def __init__(self, space: NB201Space | None = None, seed: int = 0, *, inner: str = "evolution",
+                 inner_options: dict | None = None, limits: dict | None = None):
         super().__init__(space, seed)
         limits = {"params": 20_000} if limits is None else dict(limits)
         if not limits or not all(isinstance(v, (int, float)) and v == v for v in limits.values()):
             raise ValueError(f"limits must map network cost names to numbers, e.g. {{'latency_ms_b1': 0.5}}, "
                              f"got {limits!r}")
         check_costs(list(limits))
-        self.strategy, self.options, self.limits = strategy, dict(options or {}), limits
-        self.inner = wrapped(strategy, self.space, seed, self.options)
+        self.inner_name, self.inner_options, self.limits = inner, dict(inner_options or {}), limits
+        self.inner = wrapped(inner, self.space, seed, self.inner_options)
         self.infeasible: list[Arch] = []
 
     @property
@@ -186,4 +187,5 @@ class Constrained(Strategy):
         self.inner.tell(proposal, result)
 
     def settings(self) -> dict:
-        return {**super().settings(), "strategy": self.strategy, "options": self.options, "limits": self.limits}
+        return {**super().settings(), "inner": self.inner_name, "inner_options": self.inner_options,
+                "limits": self.limits}
