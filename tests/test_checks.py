@@ -30,7 +30,7 @@ from naskit.lessons.student import student_version
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 LESSON = COURSE / "01_spaces_exercises.ipynb"
-WRONG_LINE = "n_connected = 3  # a wrong answer: one neighbour short"
+WRONG_LINE = "connected = connected[:3]  # a wrong answer: one neighbour short"
 
 
 def instructor_notebook():
@@ -41,9 +41,8 @@ def instructor_notebook():
 
 def with_wrong_answer(nb):
     wrong = nbformat.from_dict(nb)
-    cell = next(c for c in wrong.cells if "n_connected = sum" in c.source)
-    cell.source = "\n".join(WRONG_LINE if line.startswith("n_connected =") else line
-                            for line in cell.source.splitlines())
+    cell = next(c for c in wrong.cells if "connected = [" in c.source)
+    cell.source = cell.source.replace("\nprint(", f"\n{WRONG_LINE}\nprint(")
     return wrong
 
 
@@ -104,6 +103,8 @@ def test_check_reports_passed_failed_with_hint_and_not_attempted():
     assert check("01.ex1", ...) is None  # not attempted: the notebook runs on
     with pytest.raises(WrongAnswer, match="cells without a convolution: expected 729, got 728"):
         check("01.ex1", 728)
+    with pytest.raises(WrongAnswer, match="holds a cell with a convolution"):
+        check("01.ex1", ["|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
     with pytest.raises(ValueError, match="no check for exercise '01.ex9'"):
         check("01.ex9", 1)
 
@@ -146,7 +147,7 @@ def test_instrument_marks_cells_as_nbgrader_does_and_is_idempotent():
     nbformat.validate(nb)
     checks = [c for c in nb.cells if "check" in c.metadata.get("naskit", {})]
     assert [c.source.splitlines()[-1] for c in checks] == [
-        'check("01.ex1", n_no_conv)', 'check("01.ex2", biggest)', 'check("01.ex3", n_connected)']
+        'check("01.ex1", no_conv)', 'check("01.ex2", biggest)', 'check("01.ex3", connected)']
     for cell in checks:
         meta = cell.metadata["nbgrader"]
         assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, False, True, 1)
@@ -163,10 +164,10 @@ def test_instrument_marks_cells_as_nbgrader_does_and_is_idempotent():
 
 def test_instrument_reports_a_solution_that_does_not_assign_the_checked_name():
     nb = nbformat.read(LESSON, as_version=4)
-    cell = next(c for c in nb.cells if "n_connected = sum" in c.source)
-    cell.source = cell.source.replace("n_connected =", "connected =").replace("print(n_connected", "print(connected")
+    cell = next(c for c in nb.cells if "connected = [" in c.source)
+    cell.source = cell.source.replace("connected", "linked")
     _, report = instrument(nb, 1)
-    assert report.unassigned == {"01.ex3": ["n_connected"]} and not report.ok
+    assert report.unassigned == {"01.ex3": ["connected"]} and not report.ok
 
 
 def test_assigned_names_reads_top_level_assignments():
