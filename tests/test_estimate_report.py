@@ -18,7 +18,8 @@ def bench_and_proxies():
     rng = np.random.default_rng(3)
     archs = list(dict.fromkeys(str(space.sample(rng)) for _ in range(80)))
     final = rng.random(len(archs))
-    rows = [{"arch": a, "epoch": e, "valid_acc": f * e / 4 + rng.normal(0, 0.05), "test_acc": f}
+    rows = [{"arch": a, "epoch": e, "valid_acc": float(np.clip(f * e / 4 + rng.normal(0, 0.05), 0, 1)),
+             "test_acc": f}
             for a, f in zip(archs, final) for e in range(1, 5)]
     bench = TabularBenchmark.from_table(pd.DataFrame(rows).assign(train_flops=4 * 10**9))
     bench.meta["keys"] = [f"k{i}" for i in range(len(archs))]
