@@ -28,12 +28,35 @@ def shard_argument(text: str) -> tuple[int, int]:
     return i, n
 
 
+def seed_argument(text: str) -> int:
+    """``--seed``: a whole number, 0 or more (what NumPy's and Python's seeded generators take)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (such as 0 or 7), got {text!r}")
+    return seed
+
+
+def check_counts(args: argparse.Namespace, *flags: str) -> None:
+    """A ``ValueError`` naming the flag when a count given on the command line is below its least:
+    ``--workers`` and ``--sample`` at least 1, ``--limit`` at least 0."""
+    least = {"workers": 1, "sample": 1, "limit": 0}
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None and value < least[flag.lstrip("-")]:
+            raise ValueError(f"{flag} must be at least {least[flag.lstrip('-')]}, got {value}")
+
+
 def bench_build(args: argparse.Namespace) -> int:
     from naskit.bench.build import build, pending_jobs
     from naskit.bench.protocol import PROTOCOLS
+    from naskit.lessons.runner import check_out_dir
 
+    check_counts(args, "--workers", "--limit")
     protocol = PROTOCOLS[args.version]
-    folder = args.folder or runs_dir(args.version)
+    folder = check_out_dir(args.folder or runs_dir(args.version), "--folder")
     executor = client = None
     if args.dask:
         from distributed import Client
@@ -54,10 +77,17 @@ def bench_build(args: argparse.Namespace) -> int:
 def bench_pack(args: argparse.Namespace) -> int:
     from naskit.bench.pack import pack_runs
     from naskit.bench.protocol import PROTOCOLS
+    from naskit.runs.outputs import check_distinct, check_output_file
 
-    datasheet = args.datasheet or datasheet_path(args.version)
-    path, summary = pack_runs(args.folder or runs_dir(args.version), args.out or benchmark_path(args.version),
-                              datasheet, protocol=PROTOCOLS[args.version], version=args.version)
+    folder = args.folder or runs_dir(args.version)
+    if not folder.is_dir():
+        raise ValueError(f"--folder {folder} is not a folder of build records; give the folder "
+                         "`naskit bench build --folder` wrote")
+    out, datasheet = args.out or benchmark_path(args.version), args.datasheet or datasheet_path(args.version)
+    check_distinct({"--out": out, "--datasheet": datasheet})
+    check_output_file(out, "--out", example="table.npz")
+    check_output_file(datasheet, "--datasheet", example="table.md")
+    path, summary = pack_runs(folder, out, datasheet, protocol=PROTOCOLS[args.version], version=args.version)
     print(f"packed {summary['runs']:,} runs ({summary['classes_trained']:,} classes, "
           f"{summary['cells_queryable']:,} cells) into {path}; datasheet {datasheet}")
     return 0
@@ -67,6 +97,9 @@ def bench_verify(args: argparse.Namespace) -> int:
     from naskit.bench.store import load_benchmark
     from naskit.bench.verify import verify
 
+    check_counts(args, "--sample", "--workers")
+    if args.path is not None and args.path.is_dir():
+        raise ValueError(f"--path {args.path} is a folder; give a packed table's .npz file")
     rows = verify(load_benchmark(args.path or args.version), args.sample, seed=args.seed, workers=args.workers,
                   any_origin=args.any_origin)
     for r in rows:
@@ -150,7 +183,7 @@ def add_bench_commands(subparsers) -> None:
 
     check = commands.add_parser("verify", help="re-train random table rows and compare with their records")
     check.add_argument("--sample", type=int, default=3, help="how many runs to re-train (default 3)")
-    check.add_argument("--seed", type=int, default=0, help="which runs are drawn")
+    check.add_argument("--seed", type=seed_argument, default=0, help="which runs are drawn")
     check.add_argument("--workers", type=int, default=1)
     check.add_argument("--any-origin", action="store_true",
                        help="draw among all rows, also those trained on another host or torch version")

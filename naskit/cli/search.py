@@ -209,6 +209,7 @@ def search_command(args: argparse.Namespace) -> int:
 
 def add_search_commands(subparsers) -> None:
     """Register ``naskit search``."""
+    from naskit.cli.bench import seed_argument
     from naskit.strategies import STRATEGIES
 
     p = subparsers.add_parser("search", help="run one search (resumable through its ledger)")
@@ -216,7 +217,7 @@ def add_search_commands(subparsers) -> None:
     p.add_argument("--evaluator", default="tabular", choices=EVALUATORS)
     p.add_argument("--budget", action="append", metavar="LIMIT=VALUE",
                    help="evaluations=N, sim_seconds=S, flops=F or wall_seconds=S; repeatable; required, unless --list")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_argument, default=0, help="the strategy's seed (and the trainer's), 0 or more")
     p.add_argument("--ledger", type=Path, default=Path("naskit-search.db"), help="SQLite ledger (resume point)")
     p.add_argument("--name", default=None,
                    help="the run's name in the ledger (default: named by its settings); a new name starts a new run")

@@ -70,7 +70,8 @@ class Ledger:
             self.db = sqlite3.connect(self.path, isolation_level=None)
         elif read_only:
             if not Path(path).is_file():
-                raise ValueError(f"no ledger at {path}: the file does not exist")
+                why = "it is a folder" if Path(path).is_dir() else "the file does not exist"
+                raise ValueError(f"no ledger at {path}: {why}")
             self.db = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=timeout,
                                       isolation_level=None)
         else:
