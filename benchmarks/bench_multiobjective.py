@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 import naskit
-from naskit.bench.front import anytime_hypervolume, best_feasible, front_quality, reference_point, true_front
+from naskit.bench.front import best_feasible, judge_runs, true_front
 from naskit.bench.store import DEFAULT_VERSION
 from naskit.evaluators.tabular import TabularEvaluator
 from naskit.runs.budget import Budget
@@ -40,25 +40,6 @@ def strategies(costs: list[str], n_configs: int) -> dict[str, dict]:
         "scalarised(local)": {"strategy": "scalarised", "inner": "local", "costs": costs},
         "mo_sh": {"strategy": "mo_sh", "costs": costs, "n_configs": n_configs},
     }
-
-
-def judge(bench, df, costs, grid) -> dict[str, dict[str, np.ndarray]]:
-    """Per strategy: each seed's hypervolume share, front recovered, and anytime hypervolume share."""
-    front, reference = true_front(bench, costs), reference_point(bench, costs)
-    best = front_quality(bench, front["arch"], costs, front=front, reference=reference)["hypervolume"]
-    out = {}
-    for label, runs in df.groupby("strategy", sort=False):
-        rows = {"share": [], "recovered": [], "anytime": [], "evaluations": []}
-        for _, h in runs.groupby("seed"):
-            counted = h[h["within_budget"] & h["score"].notna()]
-            full = counted[counted["fidelity"].isna() | (counted["fidelity"] == bench.epochs)]
-            q = front_quality(bench, full["arch"], costs, front=front, reference=reference)
-            rows["share"].append(q["hypervolume_share"])
-            rows["recovered"].append(q["front_recovered"])
-            rows["anytime"].append(anytime_hypervolume(bench, h, grid, costs, reference=reference) / best)
-            rows["evaluations"].append(len(counted))
-        out[label] = {k: np.asarray(v) for k, v in rows.items()}
-    return out
 
 
 def print_results(scores: dict, grid_labels: list[str]) -> None:
@@ -147,7 +128,7 @@ def main() -> None:
     start = time.perf_counter()
     df = experiment(strategies(args.costs, args.n_configs), evaluator, seeds=range(args.seeds), budget=budget)
     grid_full = np.linspace(0, args.budget, 41)[1:]
-    scores = judge(bench, df, args.costs, grid_full * one)
+    scores = judge_runs(bench, df, args.costs, grid_full * one)
     picks = [9, 19, 29, 39]
     print_results({k: {**v, "anytime": v["anytime"][:, picks]} for k, v in scores.items()},
                   [f"{grid_full[i]:g}" for i in picks])

@@ -125,3 +125,40 @@ def anytime_hypervolume(bench: TabularBenchmark, history: pd.DataFrame, grid, co
         mine = mine[np.isfinite(mine).all(axis=1)]
         out.append(hypervolume(mine, reference, maximize(costs)) if len(mine) else 0.0)
     return np.asarray(out)
+
+
+def best_under(bench: TabularBenchmark, limits: dict[str, float], accuracy: str = "test_acc") -> dict | None:
+    """The most accurate class (by ``accuracy``, the seed mean) whose costs are all within
+    ``limits`` (cost name -> largest allowed value): ``{"entry", "arch", accuracy, each cost}``,
+    or None when no class fits. The truth a constrained search is judged against."""
+    ok = np.isfinite(bench.class_values(accuracy))
+    for name, limit in limits.items():
+        ok &= bench.class_costs(name) <= limit
+    if not ok.any():
+        return None
+    values = np.where(ok, bench.class_values(accuracy), -np.inf)
+    i = int(np.argmax(values))
+    return {"entry": i, "arch": bench.entry_names[i], accuracy: float(values[i]),
+            **{name: float(bench.class_costs(name)[i]) for name in limits}}
+
+
+def judge_runs(bench: TabularBenchmark, df: pd.DataFrame, costs: Sequence[str], grid) -> dict[str, dict]:
+    """Per strategy of an experiment (``naskit.runs.experiment``), per seed: the ``share`` of the
+    true front's hypervolume its full-fidelity cells reach, the share of the true front it
+    evaluated (``recovered``), its counted ``evaluations``, and its ``anytime`` hypervolume share
+    after each spend of ``grid`` (simulated seconds), each an array over seeds."""
+    front, reference = true_front(bench, costs), reference_point(bench, costs)
+    best = front_quality(bench, front["arch"], costs, front=front, reference=reference)["hypervolume"]
+    out = {}
+    for label, runs in df.groupby("strategy", sort=False):
+        rows: dict[str, list] = {"share": [], "recovered": [], "anytime": [], "evaluations": []}
+        for _, h in runs.groupby("seed"):
+            counted = h[h["within_budget"] & h["score"].notna()]
+            full = counted[(counted["fidelity"].isna() | (counted["fidelity"] == bench.epochs)).to_numpy(bool)]
+            q = front_quality(bench, full["arch"], costs, front=front, reference=reference)
+            rows["share"].append(q["hypervolume_share"])
+            rows["recovered"].append(q["front_recovered"])
+            rows["anytime"].append(anytime_hypervolume(bench, h, grid, costs, reference=reference) / best)
+            rows["evaluations"].append(len(counted))
+        out[label] = {k: np.asarray(v) for k, v in rows.items()}
+    return out
