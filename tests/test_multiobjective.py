@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from naskit.bench.front import best_feasible, front_quality, reference_point, true_front
+from naskit.bench.front import best_feasible, best_under, front_quality, reference_point, true_front
 from naskit.bench.latency import compare_with_shipped
 from naskit.bench.store import load_benchmark
 from naskit.core.pareto import epsilon_net_order, non_dominated_order, non_dominated_ranks
@@ -235,3 +235,36 @@ def test_every_combination_of_objectives_gives_a_front(bench):
     for r in range(1, len(costs) + 1):
         for combo in itertools.combinations(costs, r):
             assert len(true_front(bench, combo)) >= 1
+
+
+def test_best_under_is_the_most_accurate_class_within_the_budget(bench):
+    params, truth = bench.class_costs("params"), bench.class_values("test_acc")
+    limit = float(np.median(params))
+    best = best_under(bench, {"params": limit})
+    assert best["test_acc"] == truth[params <= limit].max() and best["params"] <= limit
+    assert best_under(bench, {"params": 0}) is None
+
+
+def test_the_latency_budget_widget_shows_best_under_for_its_slider(bench):
+    from naskit.viz.latency_budget import latency_budget_picker
+
+    picker = latency_budget_picker(bench, cost="params")
+    assert picker.view == best_under(bench, {"params": picker.slider.value})
+    picker.slider.value = picker.slider.min
+    assert picker.view == best_under(bench, {"params": picker.slider.min})
+    assert f"{100 * picker.view['test_acc']:.2f} %" in picker.html.value and picker.image.value[:4] == b"\x89PNG"
+    assert "text/html" in picker._repr_mimebundle_()  # the static picture for an exported page
+
+
+def test_the_datasheet_latency_section_reports_cost_correlations_and_repeatability(bench):
+    from naskit.bench.datasheet import latency_lines
+
+    if not bench.latency:
+        pytest.skip("no latency measured for v1 yet")
+    keys = bench.meta["keys"][:30]
+    records = [{"key": k, "round": r, "latency_ms_b1": 1.0 + i, "latency_iqr_ms_b1": 0.1, "latency_ms_b256": 10.0 + i,
+                "latency_iqr_ms_b256": 1.0, "repeats": 10, "warmup": 2, "seconds": 0.5}
+               for r in (0, 1) for i, k in enumerate(keys)]
+    text = "\n".join(latency_lines(bench, records))
+    assert "## Inference latency" in text and "over the 30 classes measured in both: 1.000 at batch 1, 1.000" in text
+    assert "| flops_nb201 |" in text and "0.01 hours of wall time" in text
