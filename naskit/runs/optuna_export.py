@@ -17,18 +17,14 @@ Then ``optuna-dashboard sqlite:///runs.optuna.db`` shows every run (``pip instal
 optuna-dashboard``).
 
 Example:
-    >>> import optuna, pandas as pd, tempfile
-    >>> from naskit.bench.table import TabularBenchmark
-    >>> from naskit.core.space import NB201Space
+    >>> import optuna, tempfile
+    >>> import naskit
     >>> from naskit.evaluators.tabular import TabularEvaluator
     >>> from naskit.runs.budget import Budget
     >>> from naskit.runs.loop import search
     >>> from naskit.strategies import RandomSearch
-    >>> space = NB201Space()
-    >>> table = pd.DataFrame({"arch": [str(a) for a in space], "valid_acc": [a.index / 15625 for a in space],
-    ...                       "test_acc": [a.index / 15625 for a in space]})
-    >>> run = search(RandomSearch(seed=0), TabularEvaluator(TabularBenchmark.from_table(table)),
-    ...              Budget(evaluations=5), progress=False)
+    >>> run = search(RandomSearch(seed=0), TabularEvaluator(naskit.load_benchmark("v1")), Budget(evaluations=5),
+    ...              progress=False)
     >>> storage = f"sqlite:///{tempfile.mkdtemp()}/runs.optuna.db"
     >>> export_to_optuna(run, storage)
     ['random-s0']

@@ -16,20 +16,15 @@ cluster would have taken) besides the total simulated compute (``Budget(sim_seco
 over workers).
 
 Example:
-    >>> import pandas as pd
-    >>> from naskit.bench.table import TabularBenchmark
-    >>> from naskit.core.space import NB201Space
+    >>> import naskit
     >>> from naskit.evaluators.tabular import TabularEvaluator
     >>> from naskit.runs.budget import Budget
     >>> from naskit.runs.loop import search
-    >>> from naskit.strategies import RandomSearch
-    >>> space = NB201Space()  # every training takes 4.2e11 FLOPs at 7e9 FLOP/s: 60 simulated seconds
-    >>> table = pd.DataFrame({"arch": [str(a) for a in space], "valid_acc": [a.index / 15625 for a in space],
-    ...                       "test_acc": [a.index / 15625 for a in space], "train_flops": [4.2e11] * 15625})
-    >>> run = search(RandomSearch(seed=0), TabularEvaluator(TabularBenchmark.from_table(table)),
-    ...              Budget(sim_wall_seconds=600), executor=SimulatedWorkers(4), progress=False)
-    >>> int(run.history["within_budget"].sum()), run.cost["sim_wall_seconds"], worker_utilisation(run)
-    (40, 600.0, 1.0)
+    >>> from naskit.strategies import ASHA
+    >>> run = search(ASHA(seed=0, max_fidelity=8), TabularEvaluator(naskit.load_benchmark("v1")),
+    ...              Budget(sim_wall_seconds=60), executor=SimulatedWorkers(4), progress=False)
+    >>> run.cost["sim_wall_seconds"] <= 60 < run.cost["sim_seconds"], worker_utilisation(run)
+    (True, 1.0)
 """
 
 from __future__ import annotations
