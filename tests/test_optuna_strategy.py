@@ -6,6 +6,7 @@ import math
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 optuna = pytest.importorskip("optuna")
@@ -144,3 +145,18 @@ def test_an_experiment_with_failures_exported_to_sqlite(evaluator, tmp_path):
 def test_export_refuses_what_it_cannot_write(tmp_path):
     with pytest.raises(ValueError, match="SearchRun or an experiment DataFrame"):
         export_to_optuna([1, 2], f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_naskit_search_writes_its_run_into_an_optuna_storage(tmp_path, capsys):
+    from naskit.cli import main
+
+    db, storage = tmp_path / "runs.db", tmp_path / "runs.optuna.db"
+    argv = ["search", "--strategy", "random", "--budget", "evaluations=12", "--ledger", str(db), "--name", "r0",
+            "--optuna-storage", str(storage), "--quiet"]
+    for _ in range(2):   # the second command resumes the run and replaces its study
+        assert main(argv) == 0
+    assert "optuna-dashboard sqlite:///" in capsys.readouterr().out
+    study = optuna.load_study(study_name="r0", storage=f"sqlite:///{storage}")
+    history = pd.read_csv(tmp_path / "r0.csv")
+    assert [t.user_attrs["n"] for t in study.trials] == history["n"].tolist()
+    assert [t.value for t in study.trials] == pytest.approx(history["score"].tolist())

@@ -189,6 +189,7 @@ def search_command(args: argparse.Namespace) -> int:
     out = args.out or args.ledger.with_name(f"{name}.csv")
     check_distinct({"--table": table, "--ledger": args.ledger, "--out": out})
     check_output_file(out, "--out")
+    optuna_storage = _optuna_storage(args.optuna_storage, {"--table": table, "--ledger": args.ledger, "--out": out})
     executor = cf.ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
         run = search(strategy, evaluator, budget, ledger=str(args.ledger), executor=executor,
@@ -204,7 +205,27 @@ def search_command(args: argparse.Namespace) -> int:
         print(f"best: {best.arch}  valid accuracy {100 * best.valid_acc:.2f} %  test accuracy "
               f"{100 * best.test_acc:.2f} %")
     print(f"history: {out} (accuracies as fractions)  ledger: {args.ledger} (run the same command again to resume)")
+    if optuna_storage is not None:
+        from naskit.runs.optuna_export import export_to_optuna
+
+        export_to_optuna(run, optuna_storage, study_name=name, overwrite=True)  # a resumed run replaces its study
+        print(f"optuna study {name!r} in {args.optuna_storage}: optuna-dashboard {optuna_storage}")
     return 0
+
+
+def _optuna_storage(path: Path | None, others: dict) -> str | None:
+    """``--optuna-storage``'s SQLite URL, checked before any work: Optuna installed, a file apart
+    from the other files. The run's study is named as the run (resuming replaces it)."""
+    if path is None:
+        return None
+    from naskit.runs.outputs import check_distinct
+
+    check_distinct({**others, "--optuna-storage": path})
+    try:
+        import optuna  # noqa: F401
+    except ModuleNotFoundError:
+        raise ValueError('--optuna-storage needs Optuna: pip install "naskit[optuna]"') from None
+    return f"sqlite:///{path.resolve()}"
 
 
 def add_search_commands(subparsers) -> None:
@@ -231,4 +252,6 @@ def add_search_commands(subparsers) -> None:
     p.add_argument("--dataset", default="mnist1d", help="dataset for --evaluator training")
     p.add_argument("--epochs", type=int, default=8, help="full fidelity for --evaluator training")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--optuna-storage", type=Path, default=None, metavar="FILE",
+                   help="also write the run as an Optuna study into this SQLite file (for optuna-dashboard)")
     p.set_defaults(func=search_command)
