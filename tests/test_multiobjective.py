@@ -268,3 +268,25 @@ def test_the_datasheet_latency_section_reports_cost_correlations_and_repeatabili
     text = "\n".join(latency_lines(bench, records))
     assert "## Inference latency" in text and "over the 30 classes measured in both: 1.000 at batch 1, 1.000" in text
     assert "| flops_nb201 |" in text and "0.01 hours of wall time" in text
+
+
+@pytest.mark.parametrize("flag", ["--sample", "--rounds", "--repeats"])
+def test_bench_latency_refuses_a_count_below_one_before_measuring(flag, tmp_path, capsys):
+    from naskit.cli.app import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "latency", flag, "0", "--out", str(tmp_path / "lat")])
+    assert stop.value.code == 2 and f"{flag} must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "lat").exists()
+
+
+def test_bench_latency_measures_a_sample_and_compares_it(tmp_path, capsys, monkeypatch):
+    import naskit.bench.latency as latency
+    from naskit.cli.app import main
+
+    monkeypatch.setattr(latency, "measure_network", lambda arch, *a, **k: {
+        "latency_ms_b1": float(len(arch)), "latency_iqr_ms_b1": 0.0, "latency_ms_b256": float(len(arch)),
+        "latency_iqr_ms_b256": 0.0})
+    assert main(["bench", "latency", "--sample", "5", "--out", str(tmp_path / "lat")]) == 0
+    assert "measured 5 classes of v1's network" in capsys.readouterr().out
+    assert len(latency.read_latencies(tmp_path / "lat")) == 5
