@@ -76,3 +76,15 @@ def test_student_refuses_to_overwrite_the_lessons(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["lessons", "student", "--notebooks", str(COURSE), "--out", str(COURSE)])
     assert exit_info.value.code == 2 and "overwrite the solutions" in capsys.readouterr().err
+
+
+def test_every_lessons_student_version_runs_and_reports_each_check_not_attempted(tmp_path):
+    from naskit.lessons.grading import check_notebooks, first_error
+
+    assert main(["lessons", "student", "--out", str(tmp_path / "student")]) == 0
+    checked = check_notebooks([tmp_path / "student"], tmp_path / "ran", progress=False)
+    assert len(checked) == len(LESSONS)
+    for c in checked:
+        assert c.error is None, f"{c.submission}: {c.error}"
+        assert first_error(nbformat.read(c.output, as_version=4)) is None
+        assert {status for status, _ in c.checks.values()} <= {"not attempted"}, (c.submission, c.checks)

@@ -38,6 +38,12 @@ class Checked:
     checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     error: str | None = None  # the first error of the run, "cell 12: NameError: ..."
 
+    def expects(self, exercises: Iterable[str]) -> list[str]:
+        """Those of ``exercises`` that belong to this submission's lesson (by the lesson number of its
+        check cells; all of them when it has none), so one report can cover several lessons."""
+        lessons = {x.split(".ex")[0] for x in self.checks}
+        return [x for x in exercises if not lessons or x.split(".ex")[0] in lessons]
+
     def status(self, exercise: str) -> str:
         return self.result(exercise)[0]
 
@@ -184,24 +190,29 @@ def write_report(checked: list[Checked], out_dir: str | Path) -> list[str]:
     with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", *exercises, "passed", "checks", "notebook_error"])
-        for c in checked:
-            statuses = [c.status(x) for x in exercises]
-            writer.writerow([c.submission, *statuses, statuses.count(PASSED), len(exercises), c.error or ""])
+        for c in checked:  # an exercise of another lesson is left empty
+            expected = c.expects(exercises)
+            statuses = [c.status(x) if x in expected else "" for x in exercises]
+            writer.writerow([c.submission, *statuses, statuses.count(PASSED), len(expected), c.error or ""])
     with open(out_dir / "feedback.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", "exercise", "result", "message"])
         for c in checked:
-            writer.writerows([c.submission, x, *c.result(x)] for x in exercises)
+            writer.writerows([c.submission, x, *c.result(x)] for x in c.expects(exercises))
     return exercises
 
 
 def summary_rows(checked: list[Checked], exercises: list[str]) -> list[tuple[str, str, str, str]]:
     """Per submission: its name, checks passed ("3/4"), the others with their result, its first error."""
-    return [(c.submission, f"{sum(c.status(x) == PASSED for x in exercises)}/{len(exercises)}",
-             ", ".join(f"{x} {c.status(x)}" for x in exercises if c.status(x) != PASSED) or "-",
-             c.error or "") for c in checked]
+    rows = []
+    for c in checked:
+        expected = c.expects(exercises)
+        rows.append((c.submission, f"{sum(c.status(x) == PASSED for x in expected)}/{len(expected)}",
+                     ", ".join(f"{x} {c.status(x)}" for x in expected if c.status(x) != PASSED) or "-", c.error or ""))
+    return rows
 
 
-def passed_by_exercise(checked: list[Checked], exercises: list[str]) -> dict[str, int]:
-    """How many submissions passed each exercise."""
-    return {x: sum(c.status(x) == PASSED for c in checked) for x in exercises}
+def passed_by_exercise(checked: list[Checked], exercises: list[str]) -> dict[str, tuple[int, int]]:
+    """Per exercise: (submissions that passed it, submissions of its lesson)."""
+    return {x: (sum(c.status(x) == PASSED for c in checked if x in c.expects([x])),
+                sum(x in c.expects([x]) for c in checked)) for x in exercises}
