@@ -96,8 +96,9 @@ class OptunaStrategy(Strategy):
             raise ValueError(f"unknown sampler {sampler!r}; the Optuna samplers are: {', '.join(SAMPLERS)}")
         optuna = import_optuna()
         self.sampler, self.sampler_options = sampler, sampler_options
-        self.study = optuna.create_study(direction="maximize",
-                                         sampler=make_sampler(sampler, seed, dict(sampler_options or {})))
+        with quiet_optuna():
+            self.study = optuna.create_study(direction="maximize",
+                                             sampler=make_sampler(sampler, seed, dict(sampler_options or {})))
         self.distributions = {p: optuna.distributions.CategoricalDistribution(OPS) for p in PARAMS}
         self.scores: dict[Arch, float] = {}   # every cell told: its score, -inf for a failure
         self.pending: dict[Arch, int] = {}    # cells asked and not told: their trial number
