@@ -5,6 +5,7 @@ times into each lesson's first cell; with ``--from``, also each full-mode run's 
     naskit lessons run --record-times
     python benchmarks/update_lesson_times.py      # then write them where people read them
     python benchmarks/update_lesson_times.py --from FRESH/lessons_out   # or take a run's own record
+    python benchmarks/update_lesson_times.py --from OUT --results-only  # a busy machine's run: results only
 
 The seconds come from ``notebooks/run_times.json`` (what ``--record-times`` wrote); nothing here is
 typed by hand. A lesson without both figures is left as it is and named.
@@ -99,10 +100,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="runs", type=Path, nargs="*", default=[],
                         help="output folders of `naskit lessons run` whose times to merge in first")
-    runs = parser.parse_args().runs
-    merge(runs)
-    if runs:
-        print("full-mode results copied to notebooks/results/:", ", ".join(copy_results(runs)) or "none")
+    parser.add_argument("--results-only", action="store_true",
+                        help="copy the --from folders' full-mode results, and leave every time where it is (for "
+                             "runs timed on a machine that was busy with other work)")
+    args = parser.parse_args()
+    if args.runs:
+        print("full-mode results copied to notebooks/results/:", ", ".join(copy_results(args.runs)) or "none")
+    if args.results_only:
+        return
+    merge(args.runs)
     times = load_run_times(ROOT / "notebooks")
     complete = {stem: t for stem, t in times.items() if {"smoke", "full"} <= set(t)}
     print("README rows updated:", ", ".join(update_readme(complete)) or "none")
