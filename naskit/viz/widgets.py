@@ -115,14 +115,12 @@ class StaticPicture:
 
     A headless run (papermill) saves no widget state, so an exported page would show an empty
     widget; ``naskit lessons run --html`` puts this picture beside it. JupyterLab, with its widget
-    manager, renders the live widget and ignores the picture.
+    manager, renders the live widget and ignores the picture. (IPython adds the ``text/html`` of
+    ``_repr_html_`` to the widget's own display bundle, which lacks it.)
     """
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is not None:
-            bundle["text/html"] = static_html(self.image.value, self.html.value)
-        return bundle
+    def _repr_html_(self) -> str:
+        return static_html(self.image.value, self.html.value)
 
 
 class ArchPicker(StaticPicture, widgets.VBox):
