@@ -10,8 +10,9 @@ times into each lesson's first cell; with ``--from``, also each full-mode run's 
 The seconds come from ``notebooks/run_times.json`` (what ``--record-times`` wrote); nothing here is
 typed by hand. A lesson without both figures is left as it is and named.
 
-``--from`` folders also give their full-mode ``NN_name.results.json`` (a lesson's key numbers and
-the claims its sentences make about them, ``naskit.lessons.results``) to ``notebooks/results/``,
+``--from`` folders also give the ``NN_name.results.json`` of each lesson that ran to its end in full
+mode (a lesson's key numbers and the claims its sentences make about them, ``naskit.lessons.results``)
+to ``notebooks/results/``,
 where ``tests/test_lesson_claims.py`` checks that every claim holds. A results file is taken only
 when the executed notebook beside it ran in full mode (its injected parameters do not set
 ``SMOKE = True``): smoke numbers are too small to bear the claims out.
@@ -72,10 +73,14 @@ def merge(run_folders: list[Path]) -> None:
 
 
 def ran_in_full_mode(notebook: Path) -> bool:
-    """Whether an executed lesson ran in full mode: its injected parameters cell sets no ``SMOKE = True``."""
+    """Whether an executed lesson ran to its end in full mode: its injected parameters cell sets no
+    ``SMOKE = True``, every code cell ran and none raised (papermill saves a run in progress too)."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    injected = [c for c in cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
-    return not any(re.search(r"^SMOKE = True$", "".join(c["source"]), re.M) for c in injected)
+    code = [c for c in cells if c["cell_type"] == "code"]
+    injected = [c for c in code if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    finished = all(c.get("execution_count") is not None for c in code) and \
+        not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    return finished and not any(re.search(r"^SMOKE = True$", "".join(c["source"]), re.M) for c in injected)
 
 
 def copy_results(run_folders: list[Path]) -> list[str]:

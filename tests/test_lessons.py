@@ -260,9 +260,15 @@ def test_update_lesson_times_copies_only_full_mode_results(tmp_path, monkeypatch
     for stem, smoke in (("05_full", False), ("06_smoke", True)):
         nb = nbformat.v4.new_notebook()
         injected = "# Parameters\n" + ("SMOKE = True\n" if smoke else "") + 'RESULTS = "x.results.json"\n'
-        nb.cells = [nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]})]
+        nb.cells = [nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]},
+                                              execution_count=1)]
         nbformat.write(nb, run / f"{stem}.ipynb")
         (run / f"{stem}.results.json").write_text(json.dumps({"results": {"smoke": smoke}, "claims": {}}))
+    unfinished = nbformat.v4.new_notebook()  # a full run still in progress: its last cell has not run
+    unfinished.cells = [nbformat.v4.new_code_cell("# Parameters", metadata={"tags": ["injected-parameters"]},
+                                                  execution_count=1), nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(unfinished, run / "07_running.ipynb")
+    (run / "07_running.results.json").write_text("{}")
     assert script.copy_results([run]) == ["05_full"]
     assert json.loads((tmp_path / "notebooks" / "results" / "05_full.results.json").read_text())["results"] == {
         "smoke": False}
