@@ -126,6 +126,8 @@ def test_a_tuple_answer_with_a_part_left_out_fails_naming_it():
 def test_hints_name_the_usual_unit_mistakes():
     assert "percent: give a fraction" in differs(97.1, 0.971, "accuracy")
     assert "hours: give seconds" in differs(2.0, 7200.0, "seconds")
+    assert "in hours: give days" in differs(48.0, 2.0, "GPU-days")
+    assert "in days: give hours" in differs(2.0, 48.0, "GPU-hours")
     assert differs(7300, 7200.0, "seconds", rel=0.05) is None
     assert "expected a number" in differs("fast", 1.0, "seconds")
 

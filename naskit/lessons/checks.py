@@ -177,7 +177,7 @@ def differs(got: Any, expected: float, what: str, rel: float = 1e-6, abs_tol: fl
         return None
     for factor, unit in ((100, "percent: give a fraction"), (1 / 100, "a fraction: give percent"),
                          (1 / 3600, "hours: give seconds"), (1 / 86400, "days: give seconds"),
-                         (24, "days: give hours"), (1 / 24, "hours: give days")):
+                         (24, "hours: give days"), (1 / 24, "days: give hours")):
         if expected and math.isclose(value, expected * factor, rel_tol=max(rel, 1e-3)):
             return f"{value:.4g} looks like {expected:.4g} in {unit} ({what})"
     if rel == 0 and abs_tol == 0:
