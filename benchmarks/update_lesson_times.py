@@ -27,8 +27,8 @@ from pathlib import Path
 from naskit.lessons.runner import load_run_times
 
 ROOT = Path(__file__).resolve().parents[1]
-LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` \(nothing else running\): )"
-                  r"\d+ s in smoke mode, \d+ s in full mode\.")
+LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` )"
+                  r"\((?:nothing else running|[^)]*upper bounds)\): \d+ s in smoke mode, \d+ s in full mode\.")
 ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \|$")
 
 
@@ -51,7 +51,8 @@ def update_notebook(path: Path, t: dict) -> bool:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     first = notebook["cells"][0]
     text = "".join(first["source"])
-    new = LINE.sub(lambda m: f"{m.group(1)}{t['smoke']:.0f} s in smoke mode, {t['full']:.0f} s in full mode.", text)
+    new = LINE.sub(lambda m: f"{m.group(1)}(nothing else running): {t['smoke']:.0f} s in smoke mode, "
+                             f"{t['full']:.0f} s in full mode.", text)
     if new == text:
         return False
     first["source"] = new.splitlines(True)
