@@ -293,3 +293,13 @@ def test_bench_latency_measures_a_sample_and_compares_it(tmp_path, capsys, monke
     assert main(["bench", "latency", "--sample", "5", "--out", str(tmp_path / "lat")]) == 0
     assert "measured 5 classes of v1's network" in capsys.readouterr().out
     assert len(latency.read_latencies(tmp_path / "lat")) == 5
+
+
+def test_a_packed_table_keeps_its_latency(bench, tmp_path):
+    from naskit.bench.store import pack
+
+    if not bench.latency:
+        pytest.skip("no latency measured for v1 yet")
+    loaded = load_benchmark(pack(bench, tmp_path / "t.npz"))
+    assert sorted(loaded.latency) == sorted(bench.latency)
+    assert np.array_equal(loaded.latency["latency_ms_b1"], bench.latency["latency_ms_b1"], equal_nan=True)
