@@ -175,3 +175,15 @@ def test_instrument_reports_a_solution_that_does_not_assign_the_checked_name():
 def test_assigned_names_reads_top_level_assignments():
     assert assigned_names("a = 1\nb, (c, d) = 2, (3, 4)\nfor e in []: pass\nx += 1\ndef f(): g = 1") == \
         {"a", "b", "c", "d", "e", "x"}
+
+
+@pytest.mark.parametrize("stem", [f"{n:02d}" for n in range(9)])
+def test_the_lessons_are_instrumented_every_exercise_checked_and_instrumenting_again_changes_nothing(stem):
+    from naskit.lessons.runner import list_lessons, resolve_lessons
+    from naskit.lessons.student import lesson_number
+
+    (lesson,) = resolve_lessons([stem], list_lessons())
+    nb = nbformat.read(lesson.path, as_version=4)
+    again, report = instrument(nb, lesson_number(lesson.path))
+    assert report.ok, report  # every solution has a check, every check a solution assigning its names
+    assert nbformat.writes(again) == nbformat.writes(nb), f"run `naskit lessons instrument {stem}`"
