@@ -267,20 +267,21 @@ def test_bench_cli_mistakes_are_one_line_errors_before_any_work(tmp_path, capsys
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"] and file.read_text() == "keep me"
 
 
-# --- open problems the CLI fuzz test met outside the CLI (strict: they fail until fixed) ------------------
-@pytest.mark.xfail(strict=True, reason="a query outside a partial table costs nothing, so a cost budget never ends")
-def test_a_cost_budget_on_a_partial_table_with_costs_ends_or_is_refused():
+# --- problems the CLI fuzz test met outside the CLI (an xfail is strict: it fails once fixed) ----------
+def test_a_cost_budget_on_a_partial_table_is_refused_unless_evaluations_bound_it():
     space = NB201Space()
     partial = TabularBenchmark.from_table(pd.DataFrame({
         "arch": [str(space[i]) for i in (0, 1000, 5000)], "valid_acc": [0.9, 0.95, 0.97],
         "test_acc": [0.89, 0.94, 0.96], "train_flops": [1e9, 2e9, 3e9]}))
-    try:  # wall_seconds stops the search the refusal or the costs should have stopped
-        run = search(make_strategy("random", seed=0), TabularEvaluator(partial), Budget(sim_seconds=100,
-                                                                                         wall_seconds=2),
-                     progress=False)
-    except ValueError:
-        return  # refused up front: fixed
-    assert run.stop_reason.startswith("sim_seconds"), run.stop_reason
+    for budget in (Budget(sim_seconds=100, wall_seconds=2), Budget(flops=1e12)):
+        with pytest.raises(ValueError, match="alone might never be reached: the table covers"):
+            search(make_strategy("random", seed=0), TabularEvaluator(partial), budget, progress=False)
+    run = search(make_strategy("random", seed=0), TabularEvaluator(partial), Budget(sim_seconds=100, evaluations=20),
+                 progress=False)
+    assert len(run.history) == 20  # outside the table: failed evaluations that cost nothing
+    assert "3 of the space's 15,625 cells" in TabularEvaluator(partial).free_queries()
+    from naskit.bench.store import load_benchmark
+    assert TabularEvaluator(load_benchmark("v1")).free_queries() is None  # a whole table: every query costs
 
 
 @pytest.mark.xfail(strict=True, reason="a strategy needing a network cost the evaluator lacks fails mid-run")

@@ -77,6 +77,16 @@ class TabularEvaluator:
         return {"name": self.name, "seed": self.seed, "signal": self.signal, "epochs": self.epochs,
                 **table_description(self.bench)}
 
+    def free_queries(self) -> str | None:
+        """Which evaluations cost nothing, or None: a table that covers only part of the space
+        answers a cell outside it with a failed evaluation that charges no cost."""
+        space_cells = self.bench.entry_of_cell.size  # every cell of the NB201 space
+        missing = space_cells - len(self.bench)
+        if missing <= 0:
+            return None
+        return (f"the table covers {len(self.bench):,} of the space's {space_cells:,} cells and a "
+                f"cell outside it is a failed evaluation that costs nothing ({missing:,} such cells)")
+
     def cost_range(self) -> dict[str, tuple[float, float]]:
         """What one evaluation of a cell in the table can cost, per budget measure: (the cheapest,
         at 1 epoch, the dearest, at the table's last). ``search`` refuses a budget that could pay

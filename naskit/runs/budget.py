@@ -74,13 +74,15 @@ class Budget:
 
 
 
-def check_fits(budget: Budget, costs: dict[str, tuple[float, float]], who: str) -> None:
+def check_fits(budget: Budget, costs: dict[str, tuple[float, float]], who: str, free: str | None = None) -> None:
     """Refuse, before any work, a cost limit that no search could meet sensibly.
 
     ``costs`` maps a cost measure (``"sim_seconds"``, ``"flops"``) to the cheapest and the dearest
     that one evaluation by ``who`` (e.g. ``"evaluator 'tabular'"``) can cost. A limit below the
     cheapest would end the search before its first evaluation; a measure that every evaluation
-    charges 0 of would never end it.
+    charges 0 of would never end it. ``free`` says which evaluations cost nothing (a table that
+    covers only part of the space answers a cell outside it with a failed evaluation at no cost):
+    then a cost limit alone might never be spent, and an ``evaluations`` limit must come with it.
 
     Example:
         >>> check_fits(Budget(flops=100), {"flops": (2e9, 9e9)}, "evaluator 'tabular'")
@@ -97,6 +99,10 @@ def check_fits(budget: Budget, costs: dict[str, tuple[float, float]], who: str) 
             raise ValueError(f"budget {measure}={limit:g} would never be reached: {who} charges 0 {measure} for "
                              f"every evaluation (a table without cost columns, e.g. no train_flops, has no "
                              f"costs); limit evaluations or wall_seconds instead")
+        if free and budget.evaluations is None:
+            raise ValueError(f"budget {measure}={limit:g} alone might never be reached: {free}, so a search "
+                             f"that keeps proposing them never spends it; add an evaluations limit "
+                             f"(e.g. --budget {measure}={limit:g},evaluations=1000)")
         if cheapest > limit:
             least = _rounded_up(cheapest)
             raise ValueError(f"budget {measure}={limit:g} cannot pay for one evaluation: the cheapest {who} can "

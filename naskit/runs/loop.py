@@ -253,7 +253,8 @@ def check_search(settings: dict, evaluator, budget: Budget, ledger) -> None:
                          "a run with a ledger could not be resumed on the same trajectory. Give a seed "
                          f"(e.g. make_strategy({strategy['name']!r}, seed=0)), or search without a ledger")
     if hasattr(evaluator, "cost_range"):
-        check_fits(budget, evaluator.cost_range(), f"evaluator {getattr(evaluator, 'name', '?')!r}")
+        free = evaluator.free_queries() if hasattr(evaluator, "free_queries") else None
+        check_fits(budget, evaluator.cost_range(), f"evaluator {getattr(evaluator, 'name', '?')!r}", free)
 
 
 class _NoLedger:
