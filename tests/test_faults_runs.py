@@ -284,7 +284,6 @@ def test_a_cost_budget_on_a_partial_table_is_refused_unless_evaluations_bound_it
     assert TabularEvaluator(load_benchmark("v1")).free_queries() is None  # a whole table: every query costs
 
 
-@pytest.mark.xfail(strict=True, reason="a strategy needing a network cost the evaluator lacks fails mid-run")
 def test_a_strategy_needing_a_cost_the_table_lacks_is_refused_up_front(tmp_path):
     path = tmp_path / "l.db"
     with pytest.raises(ValueError, match="latency_ms_b1"):

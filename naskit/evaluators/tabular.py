@@ -77,6 +77,12 @@ class TabularEvaluator:
         return {"name": self.name, "seed": self.seed, "signal": self.signal, "epochs": self.epochs,
                 **table_description(self.bench)}
 
+    def network_cost_names(self) -> list[str]:
+        """The network costs (``NETWORK_COSTS``) this table reports for its cells, e.g. no latency
+        in a table without measured latency: a multi-objective strategy needs its costs among them."""
+        first = self.bench.query(self.bench.to_frame()["arch"].iloc[0])
+        return sorted(network_costs(first))
+
     def free_queries(self) -> str | None:
         """Which evaluations cost nothing, or None: a table that covers only part of the space
         answers a cell outside it with a failed evaluation that charges no cost."""

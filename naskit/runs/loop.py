@@ -239,6 +239,14 @@ def check_search(settings: dict, evaluator, budget: Budget, ledger) -> None:
     evaluation can cost (an optional ``cost_range()``: measure -> (cheapest, dearest)).
     """
     strategy = settings["strategy"]
+    needed = [*strategy.get("costs", []), *strategy.get("limits", {})]  # multi-objective and constrained
+    if needed and hasattr(evaluator, "network_cost_names"):
+        have = evaluator.network_cost_names()
+        missing = [name for name in needed if name not in have]
+        if missing:
+            raise ValueError(f"strategy {strategy['name']!r} judges cells by {', '.join(missing)}, which evaluator "
+                             f"{getattr(evaluator, 'name', '?')!r} does not report; it reports "
+                             f"{', '.join(have) or 'no network costs'}: choose costs among those")
     if budget.sim_wall_seconds is not None and settings.get("executor") != "simulated":
         raise ValueError(f"budget sim_wall_seconds={budget.sim_wall_seconds:g} is the wall-clock of simulated "
                          "workers: search with executor=naskit.runs.simulated.SimulatedWorkers(n), or limit "
