@@ -17,6 +17,7 @@ import datetime
 import json
 import math
 import sqlite3
+import time
 from pathlib import Path
 
 from naskit.core.space import Arch, parse
@@ -91,10 +92,12 @@ class Ledger:
                 self._check_marker(tables)
             if read_only:
                 return
-            self.db.execute("PRAGMA journal_mode = WAL")
+            # Switching to WAL needs a lock SQLite does not wait for through busy_timeout when another
+            # process opens the same new file at this moment: retry it for up to ``timeout`` seconds.
+            _while_locked(lambda: self.db.execute("PRAGMA journal_mode = WAL"), timeout)
             self.db.execute("PRAGMA synchronous = FULL")  # a completed row survives a power cut
             if not set(_TABLES) <= tables:
-                self._create()
+                _while_locked(self._create, timeout)
         except sqlite3.OperationalError as exc:
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise ValueError(f"ledger {self.path} is read-only ({exc}); a search writes every evaluation "
@@ -307,3 +310,15 @@ class _Absent:
 
 
 _ABSENT = _Absent()
+
+
+def _while_locked(step, timeout: float):
+    """``step()``, tried again while SQLite says the database is locked or busy, for up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not ("locked" in str(exc) or "busy" in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
