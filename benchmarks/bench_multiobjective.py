@@ -39,6 +39,7 @@ def strategies(costs: list[str], n_configs: int) -> dict[str, dict]:
         "scalarised(evolution)": {"strategy": "scalarised", "inner": "evolution", "costs": costs},
         "scalarised(local)": {"strategy": "scalarised", "inner": "local", "costs": costs},
         "mo_sh": {"strategy": "mo_sh", "costs": costs, "n_configs": n_configs},
+        "mo_asha": {"strategy": "mo_asha", "costs": costs},
     }
 
 

@@ -184,7 +184,7 @@ def flag(rng: random.Random, name: str, good: list, bad: list, given: int = 50) 
 # --- naskit search ---------------------------------------------------------------------------------
 # optuna logs to stderr; the multi-objective strategies need a latency this table lacks, refused only after
 # the first evaluation (test_faults_runs.py::test_a_strategy_needing_a_cost_the_table_lacks_is_refused_up_front)
-NOT_DRAWN = {"optuna", "mo_evolution", "mo_sh", "scalarised"}
+NOT_DRAWN = {"optuna", "mo_evolution", "mo_sh", "mo_asha", "scalarised"}
 GOOD_BUDGETS = ["evaluations=1", "evaluations=3", "sim_seconds=5", "sim_seconds=12", "flops=8e9", "flops=1.2e10",
                 "wall_seconds=0.5"]
 BAD_BUDGETS = ["evaluations=0", "evaluations=-2", "evaluations=2.5", "evaluations=abc", "evaluations=nan",

@@ -16,7 +16,7 @@ from naskit.core.pareto import epsilon_net_order, non_dominated_order, non_domin
 from naskit.core.space import NB201Space
 from naskit.core.types import Proposal, Result
 from naskit.evaluators.tabular import TabularEvaluator
-from naskit.strategies import Constrained, MORegularizedEvolution, MOSuccessiveHalving, Scalarised
+from naskit.strategies import ASHA, MOASHA, Constrained, MORegularizedEvolution, MOSuccessiveHalving, Scalarised
 from naskit.strategies.multiobjective_wrappers import augmented_tchebycheff, normalised, parego_weights
 
 SPACE = NB201Space()
@@ -126,6 +126,37 @@ def test_mo_successive_halving_promotes_the_pareto_front_first():
     promoted = {strategy.ask().arch for _ in range(2)}
     assert promoted == {asked[0].arch, asked[1].arch}
     assert strategy.rungs[1]["fidelity"] == 2
+
+
+def test_mo_asha_promotes_the_pareto_front_first_without_waiting_for_the_rung():
+    strategy = MOASHA(seed=0, min_fidelity=1, max_fidelity=2, eta=2)
+    a, b = strategy.ask(), strategy.ask()
+    strategy.tell(a, result(a.arch, 0.9, 0.9, fidelity=1))
+    strategy.tell(b, result(b.arch, 0.8, 0.95, fidelity=1))  # a dominates b
+    assert strategy.ask() == Proposal(a.arch, 2)  # the top 1 of 2 results, promoted at once (Alg. 2)
+    c, d = strategy.ask(), strategy.ask()
+    strategy.tell(c, result(c.arch, 0.3, 0.1, fidelity=1))
+    strategy.tell(d, result(d.arch, 0.2, 0.5, fidelity=1))  # c dominates d; the front is {a, c}
+    assert strategy.ask() == Proposal(c.arch, 2)  # by score alone ASHA would promote b here
+    assert strategy.ask().fidelity == 1  # a and c (the top 2 of 4) are promoted: a new cell starts
+
+
+def test_mo_asha_with_one_cost_shared_by_every_cell_is_asha():
+    """With every cell at the same latency, the non-dominated order is the score order: MO-ASHA
+    must ask exactly what ASHA (Li et al. 2020, Alg. 2) asks, results told out of order."""
+    rng = np.random.default_rng(3)
+    mo, single = MOASHA(seed=4, max_fidelity=8, eta=2), ASHA(seed=4, max_fidelity=8, eta=2)
+    pending = []
+    for step in range(120):
+        p = mo.ask()
+        assert single.ask() == p, step
+        pending.append(p)
+        if len(pending) > 3 or rng.random() < 0.5:  # a few workers: results arrive in any order
+            q = pending.pop(int(rng.integers(len(pending))))
+            score = float(rng.random()) if rng.random() > 0.1 else float("-inf")  # a failure now and then
+            mo.tell(q, result(q.arch, score, 0.5, fidelity=q.fidelity))
+            single.tell(q, Result(q.arch, q.fidelity, score))
+    assert all(rung.promoted for rung in mo.rungs[:-1])  # every rung promoted: the comparison reached the top
 
 
 # --- constrained search --------------------------------------------------------------------------

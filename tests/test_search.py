@@ -30,7 +30,7 @@ HELPER = Path(__file__).parent / "search_helpers.py"
 OPTIONS = {name: {"max_fidelity": EPOCHS} for name in ("sh", "hyperband", "asha", "bohb")}
 # multi-objective strategies judge against a network cost the synthetic table reports (it has no latency)
 OPTIONS.update({name: {"costs": ("params",)} for name in ("mo_evolution", "scalarised")})
-OPTIONS["mo_sh"] = {"costs": ("params",), "max_fidelity": EPOCHS}
+OPTIONS.update({name: {"costs": ("params",), "max_fidelity": EPOCHS} for name in ("mo_sh", "mo_asha")})
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from naskit.strategies.halving import SuccessiveHalving, halving_schedule
 from naskit.strategies.hyperband import Hyperband, hyperband_brackets
 from naskit.strategies.local_search import LocalSearch
 from naskit.strategies.multiobjective import MORegularizedEvolution
-from naskit.strategies.multiobjective_halving import MOSuccessiveHalving
+from naskit.strategies.multiobjective_halving import MOASHA, MOSuccessiveHalving
 from naskit.strategies.multiobjective_wrappers import Constrained, Scalarised
 from naskit.strategies.optuna_strategy import OptunaStrategy
 from naskit.strategies.predictor_guided import PredictorGuided
@@ -45,6 +45,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "scalarised": Scalarised,
     "constrained": Constrained,
     "mo_sh": MOSuccessiveHalving,
+    "mo_asha": MOASHA,
 }
 
 
@@ -83,6 +84,7 @@ __all__ = [
     "BOHB",
     "Constrained",
     "MORegularizedEvolution",
+    "MOASHA",
     "MOSuccessiveHalving",
     "REINFORCE",
     "STRATEGIES",

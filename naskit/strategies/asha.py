@@ -109,13 +109,17 @@ class ASHA(Strategy):
 
     def ask(self) -> Proposal:
         for k in range(len(self.rungs) - 2, -1, -1):  # Alg. 2, get_job: the highest rung first
-            arch = self.rungs[k].promotable(self.eta)
+            arch = self.promotable(k)
             if arch is not None:
                 self.rungs[k].promoted.add(arch)
                 return self._start(arch, k + 1)
         arch = sample_new(self.space, self.rng, self._started)  # no promotion: grow the bottom rung
         self._started.add(arch)
         return self._start(arch, 0)
+
+    def promotable(self, k: int) -> Arch | None:
+        """The cell rung ``k`` would promote now (``Rung.promotable``), or None."""
+        return self.rungs[k].promotable(self.eta)
 
     def tell(self, proposal: Proposal, result: Result) -> None:
         if proposal not in self.pending:
