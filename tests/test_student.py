@@ -88,3 +88,36 @@ def test_every_lessons_student_version_runs_and_reports_each_check_not_attempted
         assert c.error is None, f"{c.submission}: {c.error}"
         assert first_error(nbformat.read(c.output, as_version=4)) is None
         assert {status for status, _ in c.checks.values()} <= {"not attempted"}, (c.submission, c.checks)
+
+
+# One wrong answer per lesson, appended to its exercise's solution: that check alone fails, with a hint.
+WRONG = {"00.ex1": "total_seconds = total_seconds / 3600  # hours, not seconds",
+         "01.ex3": "connected = connected[:3]  # one neighbour short",
+         "02.ex1": "at_5 = at_5 * 24  # hours, not days",
+         "03.ex3": "needed = needed * 4  # the full width, not the half-width",
+         "04.ex2": 'choice = "synflow"  # the proxy the exercise excludes',
+         "05.ex3": "on_valid = study  # the correlations against the test accuracy",
+         "06.ex2": "warm = gdas  # the run without the warm-up",
+         "07.ex3": 'rows = [r for r in rows if r["field"] != "versions.torch"]  # the torch version dropped',
+         "08.ex1": "gap_images = gap_images + 1  # one image off",
+         "09.ex3": "price = price + 1  # one point off",
+         "10.ex1": 'eta4 = eta4[eta4["strategy"] != eta4["strategy"].iloc[-1]]  # one of the two runs left out'}
+
+
+def test_every_lesson_with_one_wrong_answer_fails_exactly_that_check_with_a_hint(tmp_path):
+    from naskit.lessons.grading import check_notebooks
+
+    assert sorted(w[:2] for w in WRONG) == sorted(p.name[:2] for p in LESSONS)
+    for path in LESSONS:
+        nb = nbformat.read(path, as_version=4)
+        wrong = next(w for w in WRONG if w[:2] == path.name[:2])
+        cell = [c for c in nb.cells if c.metadata.get("naskit", {}).get("exercise") == wrong and c.cell_type == "code"]
+        cell[-1].source = cell[-1].source.replace("### END SOLUTION", f"{WRONG[wrong]}\n### END SOLUTION")
+        nbformat.write(nb, tmp_path / path.name)
+    checked = check_notebooks([tmp_path], tmp_path / "ran", progress=False)
+    assert len(checked) == len(LESSONS)
+    for c in checked:
+        wrong = next(w for w in WRONG if w[:2] == Path(c.submission).name[:2])
+        assert c.error is None, f"{c.submission}: {c.error}"
+        assert c.checks[wrong][0] == "failed" and c.checks[wrong][1], (wrong, c.checks[wrong])
+        assert {status for id, (status, _) in c.checks.items() if id != wrong} == {"passed"}, c.checks

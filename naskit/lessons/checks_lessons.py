@@ -1,4 +1,4 @@
-"""The checks of the exercises of lessons 00-08, one per exercise, keyed by its stable id.
+"""The checks of the exercises of lessons 00-10, one per exercise, keyed by its stable id.
 
 Each check is about what its exercise asks, not about how a solution computes it: it takes the
 learner's answer and the lesson's own objects (the benchmark, a training result, an experiment's
@@ -385,3 +385,119 @@ def check_08_ex3(local, strategy, budget):
     if name in (strategy, "random"):
         return f"the search ran {name!r}: pick another strategy of lesson 03"
     return not_equal(settings["budget"]["flops"], budget.flops, "the budget in FLOPs (the lesson's)")
+
+
+# --- 09 cost of the network --------------------------------------------------------------------------
+@exercise("09.ex1", asks="the true front by latency at batch 256 (`front_256`, what `true_front` returns) and how many "
+          "of its classes are also on the front at batch 1 (`both`, a number)", answer=("front_256", "both"),
+          context=("bench",))
+def check_09_ex1(answer, bench):
+    from naskit.bench.front import true_front
+
+    front_256, both = answer
+    if not hasattr(front_256, "columns") or "entry" not in front_256:
+        return "`front_256` should be what `true_front(bench, (\"latency_ms_b256\",))` returns"
+    expected = set(true_front(bench, ("latency_ms_b256",))["entry"])
+    at_1 = set(true_front(bench, ("latency_ms_b1",))["entry"])
+    return first_hint(
+        lambda: None if set(front_256["entry"]) == expected else (
+            f"`front_256` has {len(front_256)} classes, the true front by latency_ms_b256 {len(expected)}: "
+            "is it the front by latency at batch 256?"),
+        lambda: differs(both, len(expected & at_1), "classes on both fronts", rel=0))
+
+
+@exercise("09.ex2", asks="per multi-objective strategy, its mean hypervolume share against parameters minus random "
+          "search's, as a fraction (`gain`, a dict keyed by strategy)", answer="gain",
+          context=("bench", "mo", "seed=SEED", "n_seeds=N_SEEDS", "budget", "grid", "one"))
+def check_09_ex2(gain, bench, mo, seed, n_seeds, budget, grid, one):
+    from naskit.bench.front import judge_runs
+    from naskit.evaluators.tabular import TabularEvaluator
+    from naskit.runs.experiment import experiment
+
+    got, hint = _mapping(gain, "`gain`")
+    if hint:
+        return hint
+    by_params = {label: {**options, "costs": ["params"]} if "costs" in options else options
+                 for label, options in mo.items()}  # the lesson's searches, parameters as their cost
+    runs = experiment(by_params, TabularEvaluator(bench), seeds=range(seed, seed + n_seeds), budget=budget,
+                      progress=False)
+    scores = judge_runs(bench, runs, ["params"], grid * one)
+    base = scores["random"]["share"].mean()
+    for label, s in scores.items():
+        if label == "random":
+            continue
+        if label not in got:
+            return f"`gain` has no entry for {label!r}"
+        hint = differs(got[label], s["share"].mean() - base, f"{label}'s hypervolume share gain over random search",
+                       abs_tol=1e-9)
+        if hint:
+            return hint
+    return None
+
+
+@exercise("09.ex3", asks="the points of test accuracy the latency limit costs: the best cell of the space minus the "
+          "best cell under the limit (`price`, a number in points)", answer="price",
+          context=("bench", "limit", "cost=COST"))
+def check_09_ex3(price, bench, limit, cost):
+    import numpy as np
+
+    from naskit.bench.front import best_under
+
+    fits = best_under(bench, {cost: limit})
+    best = float(np.nanmax(bench.class_values("test_acc")))
+    return differs(price, 100 * (best - fits["test_acc"]), "points of accuracy the limit costs", abs_tol=1e-6)
+
+
+# --- 10 parallel multi-fidelity ----------------------------------------------------------------------
+def _cluster_means(strategies, evaluator, n_seeds: int, budget, workers: int) -> dict[str, float]:
+    """The mean final test accuracy per strategy of ``n_seeds`` searches on ``workers`` simulated workers."""
+    from naskit.runs.experiment import experiment, final_table
+    from naskit.runs.simulated import SimulatedWorkers
+
+    df = experiment(strategies, evaluator, seeds=range(n_seeds), budget=budget, evaluate_on=SimulatedWorkers(workers),
+                    workers=workers, progress=False)
+    return final_table(df)["mean"].to_dict()
+
+
+def _experiment_matches(df: Any, expected: dict[str, float], what: str) -> str | None:
+    """A hint unless ``df``, what ``experiment`` returns, has each expected strategy's mean final accuracy."""
+    from naskit.runs.experiment import final_table
+
+    if not hasattr(df, "columns") or "strategy" not in df:
+        return f"{what} should be what `experiment(...)` returns"
+    return _means_match(final_table(df), expected, what)
+
+
+@exercise("10.ex1", asks="ASHA with eta = 2 and with eta = 4 on WORKERS workers, over the seeds of section 3 "
+          "(`eta4`, what `experiment` returns)", answer="eta4",
+          context=("evaluator", "n_seeds=N_SEEDS", "compute=COMPUTE", "workers=WORKERS", "multi=MULTI"))
+def check_10_ex1(eta4, evaluator, n_seeds, compute, workers, multi):
+    from naskit.runs.budget import Budget
+
+    variants = {"eta 2": {"strategy": "asha", **multi}, "eta 4": {"strategy": "asha", "eta": 4, **multi}}
+    expected = _cluster_means(variants, evaluator, n_seeds, Budget(sim_seconds=compute), workers)
+    return _experiment_matches(eta4, expected, "the two ASHA runs")
+
+
+@exercise("10.ex2", asks="BOHB with HpBandSter's kernel and with `bandwidth_rule=\"gini\"` on WORKERS workers, over "
+          "the seeds of section 3 (`kernels`, what `experiment` returns)", answer="kernels",
+          context=("evaluator", "n_seeds=N_SEEDS", "compute=COMPUTE", "workers=WORKERS", "multi=MULTI"))
+def check_10_ex2(kernels, evaluator, n_seeds, compute, workers, multi):
+    from naskit.runs.budget import Budget
+
+    variants = {"hpbandster": {"strategy": "bohb", **multi},
+                "gini": {"strategy": "bohb", "bandwidth_rule": "gini", **multi}}
+    expected = _cluster_means(variants, evaluator, n_seeds, Budget(sim_seconds=compute), workers)
+    return _experiment_matches(kernels, expected, "the two BOHB kernels")
+
+
+@exercise("10.ex3", asks="synchronous successive halving (128 configurations) and ASHA with the same wall-clock "
+          "budget, COMPUTE / WORKERS simulated seconds, on WORKERS workers (`same_time`, what `experiment` returns)",
+          answer="same_time",
+          context=("evaluator", "n_seeds=N_SEEDS", "compute=COMPUTE", "workers=WORKERS", "multi=MULTI"))
+def check_10_ex3(same_time, evaluator, n_seeds, compute, workers, multi):
+    from naskit.runs.budget import Budget
+
+    variants = {"sh": {"strategy": "sh", "n_configs": 128, **multi}, "asha": {"strategy": "asha", **multi}}
+    expected = _cluster_means(variants, evaluator, n_seeds, Budget(sim_wall_seconds=compute / workers), workers)
+    return _experiment_matches(same_time, expected, "the two searches with the same wall-clock")
