@@ -1,10 +1,18 @@
 """Measured inference latency: medians and spreads, shuffled rounds, resumable records."""
 
 import json
+import math
 
 import pytest
 
-from naskit.bench.latency import latency_table, measure_classes, measure_network, read_latencies, round_agreement
+from naskit.bench.latency import (
+    half_agreement,
+    latency_table,
+    measure_classes,
+    measure_network,
+    read_latencies,
+    round_agreement,
+)
 from naskit.core.configs import NetworkConfig
 
 TINY = NetworkConfig(channels=2)
@@ -45,12 +53,27 @@ def test_rounds_are_shuffled_recorded_as_they_go_and_resumed(tmp_path, monkeypat
     assert len(read_latencies(tmp_path)) == 16
 
 
-def test_the_table_takes_the_median_over_rounds_and_rounds_agree_by_rank():
+def test_the_table_takes_the_fastest_round_and_rounds_agree_by_rank():
     records = [{"key": k, "round": r, "latency_ms_b1": v + r * 0.1} for r in (0, 1, 2)
                for k, v in (("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 4.0))]
     table = latency_table(records)
-    assert table["b"]["latency_ms_b1"] == pytest.approx(2.1)
+    assert table["b"]["latency_ms_b1"] == pytest.approx(2.0)  # the fastest round
+    assert latency_table(records, "median")["b"]["latency_ms_b1"] == pytest.approx(2.1)
     assert round_agreement(records) == pytest.approx(1.0)
     swapped = [dict(r, latency_ms_b1=5 - r["latency_ms_b1"]) if r["round"] == 1 else r for r in records]
     assert round_agreement(swapped) == pytest.approx(-1.0)
     assert json.dumps(table)  # plain values
+
+
+def test_half_agreement_ranks_the_median_of_the_even_rounds_against_the_odd_rounds():
+    # four classes, four rounds; class "d" is slowest in the even rounds' median, fastest in the odd ones'
+    values = {"a": (1, 1, 1, 1), "b": (2, 2, 2, 2), "c": (3, 9, 3, 9), "d": (9, 0.5, 8, 0.5)}
+    records = [{"key": k, "round": r, "latency_ms_b1": v[r]} for k, v in values.items() for r in range(4)]
+    even = [1, 2, 3, 8.5]  # median of rounds 0 and 2 per class
+    odd = [1, 2, 9, 0.5]   # median of rounds 1 and 3
+    from scipy import stats
+
+    assert half_agreement(records, over_rounds="median") == pytest.approx(stats.spearmanr(even, odd).statistic)
+    fastest_even, fastest_odd = [1, 2, 3, 8], [1, 2, 9, 0.5]  # the lower of rounds 0 and 2, of 1 and 3
+    assert half_agreement(records) == pytest.approx(stats.spearmanr(fastest_even, fastest_odd).statistic)
+    assert math.isnan(half_agreement([r for r in records if r["round"] == 0]))  # one round: no halves
