@@ -138,7 +138,7 @@ def feedback(exercise_id: str, answer: Any, **context: Any) -> Feedback:
     ex = get_exercise(exercise_id)
     if not attempted(answer):
         return Feedback(ex.id, NOT_ATTEMPTED, f"assign your answer to `{'`, `'.join(ex.answer)}` above, then rerun")
-    if isinstance(answer, tuple) and len(ex.answer) > 1 and Ellipsis in answer:
+    if isinstance(answer, tuple) and len(ex.answer) > 1 and any(part is Ellipsis for part in answer):  # not `in`: ==
         missing = [name for name, part in zip(ex.answer, answer) if part is Ellipsis]
         hint = f"`{'`, `'.join(missing)}` still `...`: answer every part"
     else:
