@@ -465,6 +465,8 @@ def _experiment_matches(df: Any, expected: dict[str, float], what: str) -> str |
 
     if not hasattr(df, "columns") or "strategy" not in df:
         return f"{what} should be what `experiment(...)` returns"
+    if df["strategy"].nunique() != len(expected):
+        return f"{what}: the exercise compares {len(expected)} searches, the answer has {df['strategy'].nunique()}"
     return _means_match(final_table(df), expected, what)
 
 
