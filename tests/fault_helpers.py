@@ -2,6 +2,7 @@
 
     python fault_helpers.py build FOLDER N          # a tiny benchmark build of every N-th job, resumable
     python fault_helpers.py search LEDGER N DELAY   # an evolution search of N evaluations
+    python fault_helpers.py pool FOLDER             # run_jobs on its own pool: 4 quick jobs, then slow ones
 """
 
 from __future__ import annotations
@@ -58,8 +59,22 @@ def _search(ledger: str, evaluations: str, delay: str) -> None:
            Budget(evaluations=int(evaluations)), ledger=ledger, name="evolution-0", progress=False)
 
 
+def slow_job(job: int) -> dict:
+    """A job for the pool tests: the first four are quick, the rest take a minute."""
+    time.sleep(0.05 if job < 4 else 60.0)
+    return {"job": job}
+
+
+def _pool(folder: str) -> None:
+    from fault_helpers import slow_job  # by module name, so the spawned workers can import it
+
+    from naskit.bench.shards import run_jobs
+
+    run_jobs(folder, "jobs", list(range(12)), slow_job, workers=2, progress=False)
+
+
 if __name__ == "__main__":
     # Ctrl-C as in a terminal: a process started from a non-interactive shell's background job
     # inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    {"build": _build, "search": _search}[sys.argv[1]](*sys.argv[2:])
+    {"build": _build, "search": _search, "pool": _pool}[sys.argv[1]](*sys.argv[2:])

@@ -124,6 +124,53 @@ def test_build_killed_three_times_ends_as_the_uninterrupted_build(tmp_path):
             assert r[curve] == ref[curve]
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is alive (a zombie waiting to be reaped counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_signal_to_the_main_process_alone_ends_its_pool_workers_too(tmp_path, sig):
+    # a build sent SIGINT or SIGTERM by pid (not through a terminal, which signals the whole
+    # process group) used to wait for its workers' jobs, or leave them running as orphans
+    folder = tmp_path / "pool"
+    proc = start("pool", str(folder))
+    done = lambda: sum(p.read_text().count("\n") for p in folder.glob("jobs-*.jsonl"))  # noqa: E731
+    try:
+        assert wait_until(lambda: done() >= 4, proc), proc.communicate()[1]
+        workers = children(proc.pid)
+        assert len(workers) >= 2  # the two workers (spawn may add its resource tracker), now in minute-long jobs
+        os.kill(proc.pid, sig)
+        assert proc.wait(timeout=30) != 0
+        deadline = time.time() + 10
+        while any(running(pid) for pid in workers) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if running(pid)]
+        assert done() == 4  # nothing recorded twice or half
+    finally:  # whatever failed, leave no process behind: the helper's group holds its workers
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 # --- 2. Ctrl-C --------------------------------------------------------------------------------
 def test_ctrl_c_in_a_terminal_marks_the_evaluation_interrupted_and_resume_finishes(tmp_path):
     path = str(tmp_path / "l.db")

@@ -12,6 +12,9 @@ import concurrent.futures as cf
 import json
 import os
 import platform
+import signal
+import threading
+import time
 from pathlib import Path
 
 
@@ -50,7 +53,11 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
     on ``executor``) and append each returned record (or list of records) durably; returns how
     many jobs were done.
 
-    The shard file is ``<prefix>-<tag>-<i>of<n>.jsonl``, ``tag`` defaulting to the host name."""
+    The shard file is ``<prefix>-<tag>-<i>of<n>.jsonl``, ``tag`` defaulting to the host name.
+
+    With its own pool, an interruption of this process alone (Ctrl-C, or SIGTERM, which is
+    turned into ``SystemExit(143)`` here) ends the workers too instead of leaving them to finish
+    their jobs, and a worker whose parent is killed outright ends within a second."""
     from tqdm.auto import tqdm
 
     tag = tag or platform.node() or "host"
@@ -65,10 +72,13 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
     if own:
         import multiprocessing
 
-        executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
+        executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_watch_parent, initargs=(os.getpid(),))
     _end_cut_line(out)
     window = 4 * (workers or os.cpu_count() or 1)  # jobs in flight: bounded, so Ctrl-C loses few
-    written = 0
+    written, finished = 0, False
+    on_main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _exit_on_term) if own and on_main else None
     try:
         with open(out, "a", encoding="utf-8") as f, tqdm(total=len(jobs), disable=not progress,
                                                          desc=desc, unit=unit) as bar:
@@ -79,10 +89,42 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
                     running, n = _drain(running, f, bar, cf.FIRST_COMPLETED)
                     written += n
             written += _drain(running, f, bar, cf.ALL_COMPLETED)[1]
+        finished = True
     finally:
         if own:
-            executor.shutdown(wait=False, cancel_futures=True)
+            if finished:
+                executor.shutdown(wait=True)
+            else:
+                _stop_workers(executor)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     return written
+
+
+def _exit_on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _stop_workers(executor: cf.ProcessPoolExecutor) -> None:
+    """End a pool's workers now, jobs in flight included (``shutdown`` alone lets them finish)."""
+    if hasattr(executor, "terminate_workers"):  # Python 3.14+
+        executor.terminate_workers()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _watch_parent(parent: int) -> None:
+    """Pool initializer: end this worker once the process that started it is gone (killed with
+    SIGKILL, say), rather than letting it finish its job as an orphan."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="naskit-watch-parent", daemon=True).start()
 
 
 def _end_cut_line(path: Path) -> None:
