@@ -78,18 +78,6 @@ def test_student_refuses_to_overwrite_the_lessons(tmp_path, capsys):
     assert exit_info.value.code == 2 and "overwrite the solutions" in capsys.readouterr().err
 
 
-def test_every_lessons_student_version_runs_and_reports_each_check_not_attempted(tmp_path):
-    from naskit.lessons.grading import check_notebooks, first_error
-
-    assert main(["lessons", "student", "--out", str(tmp_path / "student")]) == 0
-    checked = check_notebooks([tmp_path / "student"], tmp_path / "ran", progress=False)
-    assert len(checked) == len(LESSONS)
-    for c in checked:
-        assert c.error is None, f"{c.submission}: {c.error}"
-        assert first_error(nbformat.read(c.output, as_version=4)) is None
-        assert {status for status, _ in c.checks.values()} <= {"not attempted"}, (c.submission, c.checks)
-
-
 # One wrong answer per lesson, appended to its exercise's solution: that check alone fails, with a hint.
 WRONG = {"00.ex1": "total_seconds = total_seconds / 3600  # hours, not seconds",
          "01.ex3": "connected = connected[:3]  # one neighbour short",
@@ -104,20 +92,46 @@ WRONG = {"00.ex1": "total_seconds = total_seconds / 3600  # hours, not seconds",
          "10.ex1": 'eta4 = eta4[eta4["strategy"] != eta4["strategy"].iloc[-1]]  # one of the two runs left out'}
 
 
-def test_every_lesson_with_one_wrong_answer_fails_exactly_that_check_with_a_hint(tmp_path):
-    from naskit.lessons.grading import check_notebooks
+def answered_student_version(path: Path):
+    """The student version of lesson ``path`` with two exercises answered: the one in ``WRONG``
+    with its solution plus the wrong line, another one with its solution as it stands; every
+    other exercise keeps its placeholder. Returns (notebook, wrong id, correct id)."""
+    number = lesson_number(path)
+    nb, _ = instrument(nbformat.read(path, as_version=4), number)
+    student = student_version(nb, number)
+    ids = lambda cell: cell.metadata.get("naskit", {}).get("exercise")  # noqa: E731
+    wrong = next(w for w in WRONG if w[:2] == path.name[:2])
+    correct = min({ids(c) for c in nb.cells if is_solution(c) and ids(c)} - {wrong})
+    for ours, theirs in zip(student.cells, nb.cells):
+        if is_solution(theirs) and ids(theirs) in (wrong, correct):
+            ours.cell_type, ours.source = theirs.cell_type, theirs.source
+    last = [c for c, o in zip(student.cells, nb.cells) if is_solution(o) and ids(o) == wrong and c.cell_type == "code"]
+    last[-1].source = last[-1].source.replace("### END SOLUTION", f"{WRONG[wrong]}\n### END SOLUTION")
+    return student, wrong, correct
 
+
+def test_every_lessons_student_version_runs_and_grades_each_check_passed_failed_or_not_attempted(tmp_path):
+    # One run per lesson covers the three states: a correct answer passes, one wrong answer fails
+    # with a hint and every exercise left as its placeholder is "not attempted" (that the lessons'
+    # own solutions pass every check, the smoke runs of test_notebooks.py show).
+    from naskit.lessons.grading import check_notebooks, first_error
+
+    assert main(["lessons", "student", "--out", str(tmp_path / "student")]) == 0  # the command itself
+    assert sorted(p.name for p in (tmp_path / "student").glob("*.ipynb")) == [p.name for p in LESSONS]
     assert sorted(w[:2] for w in WRONG) == sorted(p.name[:2] for p in LESSONS)
+    answered, expected = tmp_path / "answered", {}
+    answered.mkdir()
     for path in LESSONS:
-        nb = nbformat.read(path, as_version=4)
-        wrong = next(w for w in WRONG if w[:2] == path.name[:2])
-        cell = [c for c in nb.cells if c.metadata.get("naskit", {}).get("exercise") == wrong and c.cell_type == "code"]
-        cell[-1].source = cell[-1].source.replace("### END SOLUTION", f"{WRONG[wrong]}\n### END SOLUTION")
-        nbformat.write(nb, tmp_path / path.name)
-    checked = check_notebooks([tmp_path], tmp_path / "ran", progress=False)
+        nb, wrong, correct = answered_student_version(path)
+        nbformat.write(nb, answered / path.name)
+        expected[path.name] = wrong, correct
+    checked = check_notebooks([answered], tmp_path / "ran", progress=False)
     assert len(checked) == len(LESSONS)
     for c in checked:
-        wrong = next(w for w in WRONG if w[:2] == Path(c.submission).name[:2])
+        wrong, correct = expected[Path(c.submission).name]
         assert c.error is None, f"{c.submission}: {c.error}"
+        assert first_error(nbformat.read(c.output, as_version=4)) is None
         assert c.checks[wrong][0] == "failed" and c.checks[wrong][1], (wrong, c.checks[wrong])
-        assert {status for id, (status, _) in c.checks.items() if id != wrong} == {"passed"}, c.checks
+        assert c.checks[correct][0] == "passed", (correct, c.checks[correct])
+        others = {status for id, (status, _) in c.checks.items() if id not in (wrong, correct)}
+        assert others <= {"not attempted"}, c.checks
