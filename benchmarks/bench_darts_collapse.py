@@ -6,8 +6,9 @@
 DARTS (Liu et al. 2019) tends to fill the cell with parameter-free skip connections as the
 search goes on (Zela et al. 2020; Dong & Yang 2020 saw an all-skip cell on NAS-Bench-201).
 This runs DARTS and a remedy (DARTS-, DARTS+) with the given settings and prints, per epoch,
-the derived cell's skip count, the mean architecture weight on ``skip_connect``, and at the
-end the found cell's accuracy in naskit's benchmark (or by training it with the benchmark's
+the derived cell's skip count, the mean architecture weight on ``skip_connect``, the
+convolutions left on the cell's live edges (0: a parameter-free cell, the collapse's end point),
+and at the end the found cell's accuracy in naskit's benchmark (or by training it with the benchmark's
 protocol when its class is not in the table yet).
 """
 
@@ -20,10 +21,17 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
-from naskit.core.space import OPS
+from naskit.core.space import OPS, live_edges, parse
 from naskit.oneshot import METHODS, OneShotConfig
 
 SKIP = OPS.index("skip_connect")
+CONVS = ("nor_conv_1x1", "nor_conv_3x3")
+
+
+def live_convs(arch) -> int:
+    """Convolutions on the edges of a cell that reach its output: 0 is a parameter-free cell."""
+    arch = parse(str(arch))
+    return sum(arch.ops[i] in CONVS for i in live_edges(arch))
 
 
 def dataset(n_train: int | None):
@@ -62,19 +70,23 @@ def main() -> None:
             r = METHODS[name](data, dataclasses.replace(config, seed=seed))
             skips = [round(6 * log.skip_share) for log in r.history]
             weight = [float(np.mean(np.asarray(log.arch_weights)[:, SKIP])) for log in r.history]
+            convs = [live_convs(log.arch) for log in r.history]
             acc, source = lookup_or_train(bench, r.arch)
             early = " (stopped early)" if r.stopped_early else ""
             print(f"\n{name} seed {seed}: {len(r.history)} epochs, {r.wall_seconds:.0f} s wall, "
                   f"{r.cpu_seconds:.0f} CPU-s, {r.flops / 1e9:.0f} GFLOPs{early}")
             print("  skip connections in the derived cell, by epoch:", " ".join(map(str, skips)))
             print("  mean softmax weight on skip_connect, by epoch: ", " ".join(f"{w:.2f}" for w in weight))
+            print("  convolutions on live edges of the cell, by epoch:", " ".join(map(str, convs)))
             print(f"  found {r.arch}: test accuracy {100 * acc:.2f} % ({source})", flush=True)
             rows.append(f"| {name} | {args.cells_per_stage} | {args.channels} | {len(data.y_train):,} | "
                         f"{config.w_weight_decay} | {args.arch_lr} | {len(r.history)} | {seed} | {skips[-1]} | "
-                        f"{max(skips)} | {weight[-1]:.2f} | {100 * acc:.2f} | {r.cpu_seconds / 60:.1f} |")
+                        f"{max(skips)} | {weight[-1]:.2f} | {convs[-1]} | {min(convs)} | {100 * acc:.2f} | "
+                        f"{r.cpu_seconds / 60:.1f} |")
     print("\n| method | cells/stage | channels | train examples | weight decay | arch lr | epochs | seed "
-          "| skips at end | most skips | skip weight at end | found cell test % | CPU-min |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| skips at end | most skips | skip weight at end | live convs at end | fewest live convs "
+          "| found cell test % | CPU-min |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
