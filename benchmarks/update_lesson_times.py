@@ -28,8 +28,15 @@ from naskit.lessons.runner import load_run_times
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"(measured with `naskit lessons run (\d\d) \[--smoke\] --record-times` )"
-                  r"\((?:nothing else running|[^)]*upper bounds)\): \d+ s in smoke mode, \d+ s in full mode\.")
-ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \| (\d+|\?) \|$")
+                  r"(\((?:nothing else running|[^)]*upper bounds)\)): \d+ s in smoke mode, \d+ s in full mode\.")
+# a lesson row: number, title and question, smoke s, full s (each with an optional footnote mark), MB, MB
+ROW = re.compile(r"^\| (\d\d) \|(.*)\| (\d+|\?)([†‡*]?) \| (\d+|\?)([†‡*]?) \| (\d+|\?) \| (\d+|\?) \|$")
+SHARED = ("shared", "upper bound")  # words of a machine note that make a time an upper bound
+
+
+def quiet(t: dict) -> bool:
+    """Whether both of a lesson's times were measured with nothing else running."""
+    return not any(word in t.get(k, "") for k in ("smoke_machine", "full_machine") for word in SHARED)
 
 
 def update_readme(times: dict) -> list[str]:
@@ -41,7 +48,9 @@ def update_readme(times: dict) -> list[str]:
         if m and {"smoke", "full"} <= set(by_number.get(m.group(1), {})):
             t = by_number[m.group(1)]
             memory = [f"{t[k]:.0f}" if k in t else "?" for k in ("smoke_peak_mb", "full_peak_mb")]
-            lines[i] = f"| {m.group(1)} |{m.group(2)}| {t['smoke']:.0f} | {t['full']:.0f} | {memory[0]} | {memory[1]} |"
+            mark = "" if quiet(t) else m.group(4) or m.group(6)  # a footnote says why they are upper bounds
+            lines[i] = (f"| {m.group(1)} |{m.group(2)}| {t['smoke']:.0f}{mark} | {t['full']:.0f}{mark} | "
+                        f"{memory[0]} | {memory[1]} |")
             changed.append(m.group(1))
     path.write_text("\n".join(lines), encoding="utf-8")
     return changed
@@ -51,7 +60,12 @@ def update_notebook(path: Path, t: dict) -> bool:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     first = notebook["cells"][0]
     text = "".join(first["source"])
-    new = LINE.sub(lambda m: f"{m.group(1)}(nothing else running): {t['smoke']:.0f} s in smoke mode, "
+    def how(m) -> str:  # a shared machine's note (how loaded it was) is kept as written
+        if quiet(t):
+            return "(nothing else running)"
+        return m.group(3) if "upper bounds" in m.group(3) else "(on a shared machine: upper bounds)"
+
+    new = LINE.sub(lambda m: f"{m.group(1)}{how(m)}: {t['smoke']:.0f} s in smoke mode, "
                              f"{t['full']:.0f} s in full mode.", text)
     if new == text:
         return False

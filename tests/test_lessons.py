@@ -246,15 +246,43 @@ def test_html_export_shows_a_picture_of_each_widget_beside_it():
     assert outputs[1].data["text/html"] == bundle["text/html"]
 
 
-def test_update_lesson_times_copies_only_full_mode_results(tmp_path, monkeypatch):
+def load_update_lesson_times(root: Path, monkeypatch):
     import importlib.util
-    import json
 
     spec = importlib.util.spec_from_file_location(
         "update_lesson_times", Path(__file__).resolve().parents[1] / "benchmarks" / "update_lesson_times.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    monkeypatch.setattr(script, "ROOT", tmp_path)
+    monkeypatch.setattr(script, "ROOT", root)
+    return script
+
+
+def test_update_lesson_times_marks_only_the_times_of_a_shared_machine(tmp_path, monkeypatch):
+    script = load_update_lesson_times(tmp_path, monkeypatch)
+    rows = ["| 05 | a | b | 78‡ | 373‡ | 560 | 568 |", "| 06 | c | d | 147‡ | 1245‡ | 1 | 2 |"]
+    (tmp_path / "README.md").write_text("\n".join(rows))
+    shared = "AMD EPYC, 2 cores; shared with other jobs: upper bounds"
+    times = {"05_a": {"smoke": 80.4, "full": 380.0, "smoke_machine": shared, "full_machine": "AMD EPYC"},
+             "06_c": {"smoke": 42.9, "full": 408.8, "smoke_machine": "AMD EPYC", "full_machine": "AMD EPYC",
+                      "smoke_peak_mb": 572, "full_peak_mb": 587}}
+    assert script.update_readme(times) == ["05", "06"]
+    assert (tmp_path / "README.md").read_text().split("\n") == ["| 05 | a | b | 80‡ | 380‡ | ? | ? |",
+                                                               "| 06 | c | d | 43 | 409 | 572 | 587 |"]
+    first = ("measured with `naskit lessons run 05 [--smoke] --record-times` (on a shared machine, load average "
+             "12-14: upper bounds): 78 s in smoke mode, 373 s in full mode.")
+    notebook = tmp_path / "05_a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(first)]), notebook)
+    assert script.update_notebook(notebook, times["05_a"])  # the note on how loaded it was stays
+    assert nbformat.read(notebook, 4).cells[0].source == first.replace("78 s", "80 s").replace("373 s", "380 s")
+    assert script.update_notebook(notebook, times["06_c"])
+    quiet = "(nothing else running): 43 s in smoke mode, 409 s in full mode."
+    assert quiet in nbformat.read(notebook, 4).cells[0].source
+
+
+def test_update_lesson_times_copies_only_full_mode_results(tmp_path, monkeypatch):
+    import json
+
+    script = load_update_lesson_times(tmp_path, monkeypatch)
     run = tmp_path / "out"
     run.mkdir()
     for stem, smoke in (("05_full", False), ("06_smoke", True)):
