@@ -68,10 +68,11 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
     folder.mkdir(parents=True, exist_ok=True)
     if not jobs:
         return 0
-    own = executor is None
+    own, before = executor is None, set()
     if own:
         import multiprocessing
 
+        before = set(multiprocessing.active_children())
         executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"),
                                           initializer=_watch_parent, initargs=(os.getpid(),))
     _end_cut_line(out)
@@ -95,7 +96,7 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
             if finished:
                 executor.shutdown(wait=True)
             else:
-                _stop_workers(executor)
+                _stop_workers(executor, before)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
     return written
@@ -105,12 +106,12 @@ def _exit_on_term(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _stop_workers(executor: cf.ProcessPoolExecutor) -> None:
-    """End a pool's workers now, jobs in flight included (``shutdown`` alone lets them finish)."""
-    if hasattr(executor, "terminate_workers"):  # Python 3.14+
-        executor.terminate_workers()
-        return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
+def _stop_workers(executor: cf.ProcessPoolExecutor, before: set) -> None:
+    """End a pool's workers now, jobs in flight included (``shutdown`` alone lets them finish):
+    they are this process's multiprocessing children that were not there ``before`` the pool."""
+    import multiprocessing
+
+    for process in set(multiprocessing.active_children()) - before:
         process.terminate()
     executor.shutdown(wait=True, cancel_futures=True)
 
@@ -122,7 +123,7 @@ def _watch_parent(parent: int) -> None:
     def watch():
         while os.getppid() == parent:
             time.sleep(0.5)
-        os._exit(1)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="naskit-watch-parent", daemon=True).start()
 
