@@ -602,6 +602,23 @@ def test_render_contains_the_headline_numbers(runs_bench):
     assert f"Kendall τ {s['seed_study']['kendall_seed_a_vs_b']:.3f}" in text
 
 
+def test_a_v2_datasheet_measures_the_targets_and_says_which_top_quarter_ratio_they_mean():
+    rng, reps = np.random.default_rng(2), class_representatives(SPACE)
+    keys = list(reps)[::500][:12]  # 12 classes, every one with seeds 0, 1 and 2 (a seed pair needs 8)
+    records = [make_record(k, str(reps[k]), seed, rng, 10**5) for k in keys for seed in (0, 1, 2)]
+    bench = TabularBenchmark.from_runs(records, meta={"version": "v2"})
+    s, text = summarize(bench), render(bench)
+    pairs = s["seed_pairs"]
+    assert len(pairs) == 3
+    rho = float(np.mean([p["spearman_all"] for p in pairs]))
+    assert f"| spearman_all | ≥ 0.8 | {rho:.3f} | {'yes' if rho >= 0.8 else 'no'} |" in text
+    ratio = s["seed_study"]["top_quartile_ratio"]
+    assert f"| ratio_top_quarter | ≥ 2.0 | {ratio:.3f} | {'yes' if ratio >= 2 else 'no'} |" in text
+    assert "the one the target was set in" in text and "are not comparable" in text
+    bench.meta["version"] = "v1"
+    assert "the one the target was set in" not in render(bench)
+
+
 def test_landscape_op_effects_equal_a_direct_groupby():
     import pandas as pd
 
