@@ -619,6 +619,23 @@ def test_a_v2_datasheet_measures_the_targets_and_says_which_top_quarter_ratio_th
     assert "the one the target was set in" not in render(bench)
 
 
+def test_packing_a_partial_build_says_the_table_is_partial(records, tmp_path, capsys, monkeypatch):
+    from naskit.bench.protocol import PROTOCOLS
+    from naskit.cli.app import main
+
+    v1 = PROTOCOLS["v1"]  # the fixture's records ran E epochs
+    monkeypatch.setitem(PROTOCOLS, "v1", dataclasses.replace(v1, train=dataclasses.replace(v1.train, epochs=E)))
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "runs-test-0of1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    argv = ["bench", "pack", "--version", "v1", "--folder", str(folder), "--out", str(tmp_path / "t.npz"),
+            "--datasheet", str(tmp_path / "t.md")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"the table is partial: {len(RUN_ARCHS)} of 6,466 classes are trained" in out
+    assert "`naskit bench build --version v1` resumes the build" in out
+
+
 def test_landscape_op_effects_equal_a_direct_groupby():
     import pandas as pd
 

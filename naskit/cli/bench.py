@@ -76,7 +76,7 @@ def bench_build(args: argparse.Namespace) -> int:
 
 def bench_pack(args: argparse.Namespace) -> int:
     from naskit.bench.pack import pack_runs
-    from naskit.bench.protocol import PROTOCOLS
+    from naskit.bench.protocol import PROTOCOLS, class_representatives
     from naskit.runs.outputs import check_distinct, check_output_file
 
     folder = args.folder or runs_dir(args.version)
@@ -90,6 +90,10 @@ def bench_pack(args: argparse.Namespace) -> int:
     path, summary = pack_runs(folder, out, datasheet, protocol=PROTOCOLS[args.version], version=args.version)
     print(f"packed {summary['runs']:,} runs ({summary['classes_trained']:,} classes, "
           f"{summary['cells_queryable']:,} cells) into {path}; datasheet {datasheet}")
+    classes = len(class_representatives())
+    if summary["classes_trained"] < classes:
+        print(f"the table is partial: {summary['classes_trained']:,} of {classes:,} classes are trained, and a query "
+              f"of any other cell fails; `naskit bench build --version {args.version}` resumes the build")
     return 0
 
 
