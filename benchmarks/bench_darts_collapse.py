@@ -21,6 +21,7 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
+from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.core.space import OPS, live_edges, parse
 from naskit.oneshot import METHODS, OneShotConfig
 
@@ -54,9 +55,11 @@ def main() -> None:
     parser.add_argument("--weight-decay", type=float, default=None, help="supernet weight decay (default: DARTS's)")
     parser.add_argument("--methods", nargs="+", default=["darts", "darts-"], choices=list(METHODS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--version", default=DEFAULT_VERSION, choices=list(VERSIONS),
+                        help=f"which shipped table judges the found cells (default {DEFAULT_VERSION})")
     args = parser.parse_args()
 
-    data, bench = dataset(args.n_train), naskit.load_benchmark()
+    data, bench = dataset(args.n_train), naskit.load_benchmark(args.version)
     config = OneShotConfig(epochs=args.epochs, arch_lr=args.arch_lr, cells_per_stage=args.cells_per_stage,
                            channels=args.channels)
     if args.weight_decay is not None:

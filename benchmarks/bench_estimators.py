@@ -25,6 +25,8 @@ import pandas as pd
 
 import naskit
 from naskit.bench.datasheet import seed_study
+from naskit.bench.protocol import PROTOCOLS
+from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.estimate.report import PROXY_NAMES, estimator_report, heldout_vote
 from naskit.estimate.whole_space import compute_space, load_space_proxies, space_scores
 from naskit.evaluators.proxy import CachedProxyEvaluator
@@ -44,11 +46,12 @@ def correlation_table(bench, proxies) -> pd.DataFrame:
         "published tau": classes.get("published_kendall")})
 
 
-def proxy_speed(limit: int, workers: int) -> tuple[float, int]:
-    """Seconds to score ``limit`` classes from scratch in a temporary folder."""
+def proxy_speed(limit: int, workers: int, version: str) -> tuple[float, int]:
+    """Seconds to score ``limit`` classes from scratch in a temporary folder, with ``version``'s network and data."""
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        written = compute_space(folder=folder, limit=limit, workers=workers, progress=False)
+        written = compute_space(folder=folder, limit=limit, workers=workers, progress=False,
+                                protocol=PROTOCOLS[version])
         return time.perf_counter() - start, written
 
 
@@ -80,13 +83,16 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=10, help="random halves for the held-out vote")
     parser.add_argument("--proxy-timing", type=int, default=200, help="classes to score for the speed figure (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--version", default=DEFAULT_VERSION, choices=list(VERSIONS),
+                        help=f"which shipped table judges the results (default {DEFAULT_VERSION})")
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
 
-    bench, proxies = naskit.load_benchmark(), load_space_proxies()
+    bench, proxies = naskit.load_benchmark(args.version), load_space_proxies(args.version)
     trained = int(np.isfinite(bench.class_values("test_acc")).sum())
-    print(f"table: {trained:,} trained classes, {len(bench):,} cells; proxy records for {len(proxies):,} classes\n")
+    print(f"table {args.version}: {trained:,} trained classes, {len(bench):,} cells; "
+          f"proxy records for {len(proxies):,} classes\n")
 
     print("Rank correlation with the final test accuracy (seed mean); cost of one estimate in seconds")
     print("(simulated training seconds for low fidelity and curves, measured CPU seconds for proxies):")
@@ -105,7 +111,7 @@ def main() -> None:
           f"(mean ± std over {len(held)} splits; positive in {(held['gain'] > 0).sum()} of {len(held)})\n")
 
     if args.proxy_timing:
-        seconds, written = proxy_speed(args.proxy_timing, args.workers)
+        seconds, written = proxy_speed(args.proxy_timing, args.workers, args.version)
         total = seconds / written * len(proxies)
         print(f"whole-space proxies: {written} classes scored in {seconds:.1f} s with {args.workers} workers "
               f"({seconds / written:.3f} s per class): {total / 60:.1f} min for {len(proxies):,} classes\n")

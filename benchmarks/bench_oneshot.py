@@ -23,6 +23,7 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
+from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.evaluators.tabular import TabularEvaluator
 from naskit.oneshot import METHODS, OneShotConfig
 from naskit.runs.budget import Budget
@@ -58,16 +59,18 @@ def main() -> None:
     parser.add_argument("--arch-lr", type=float, default=None, help="architecture learning rate (default: DARTS's)")
     parser.add_argument("--jobs", type=int, default=1, help="searches run at once (processes)")
     parser.add_argument("--baselines", type=int, default=0, help="seeds of black-box search at each method's cost")
+    parser.add_argument("--version", default=DEFAULT_VERSION, choices=list(VERSIONS),
+                        help=f"which shipped table judges the found cells (default {DEFAULT_VERSION})")
     args = parser.parse_args()
 
     try:
-        bench = naskit.load_benchmark()
+        bench = naskit.load_benchmark(args.version)
     except (FileNotFoundError, ValueError):
         bench = None
     config = OneShotConfig(epochs=args.epochs, device=args.device)
     if args.arch_lr is not None:
         config = dataclasses.replace(config, arch_lr=args.arch_lr)
-    print(f"{args.epochs} epochs, device {args.device}, seeds {args.seeds}")
+    print(f"{args.epochs} epochs, device {args.device}, seeds {args.seeds}, judged on table {args.version}")
     print(f"{'method':8s}{'seed':>5s}{'skips':>6s}{'test acc':>10s}{'wall s':>8s}{'CPU s':>8s}{'GFLOPs':>9s}  cell")
     tasks = [(name, dataclasses.replace(config, seed=seed)) for name in args.methods for seed in args.seeds]
     with cf.ProcessPoolExecutor(args.jobs) as pool:

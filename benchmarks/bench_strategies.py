@@ -66,7 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--budget", type=int, default=150, help="evaluations per run")
-    parser.add_argument("--table", default=None, help="packed table (default: the shipped one)")
+    parser.add_argument("--table", default=None,
+                        help="a shipped version (v1, v2) or a packed table's path (default: the default version)")
     parser.add_argument("--why", action="store_true", help="also the evidence on evolution vs random search")
     args = parser.parse_args()
 

@@ -15,6 +15,7 @@ import argparse
 import pandas as pd
 
 import naskit
+from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.oneshot import OneShotConfig
 from naskit.oneshot.ranking import ranking_quality
 
@@ -25,10 +26,12 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[1, 2, 5, 10, 20])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--version", default=DEFAULT_VERSION, choices=list(VERSIONS),
+                        help=f"which shipped table gives the truth (default {DEFAULT_VERSION})")
     args = parser.parse_args()
 
-    data, bench = naskit.load_dataset("mnist1d"), naskit.load_benchmark()
-    print(f"table: {len(bench.entry_names):,} trained classes; {args.cells} cells per seed")
+    data, bench = naskit.load_dataset("mnist1d"), naskit.load_benchmark(args.version)
+    print(f"table {args.version}: {len(bench.entry_names):,} trained classes; {args.cells} cells per seed")
     studies = []
     for seed in args.seeds:
         study = ranking_quality(data, bench, cells=args.cells, checkpoints=args.checkpoints,

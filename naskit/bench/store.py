@@ -146,7 +146,7 @@ def load_benchmark(path: str | Path | None = None, flops_per_second: float | Non
         latency = shipped_latency(version, meta)
     # the checksum just verified identifies the table's data (``TabularBenchmark.sha256``)
     return TabularBenchmark(entry_names=names, curves=curves, meta=meta, **fields, **extra, latency=latency,
-                            file_sha256=actual)
+                            version=version, file_sha256=actual)
 
 
 def shipped_latency(version: str, meta: dict) -> dict[str, np.ndarray]:

@@ -90,6 +90,9 @@ class TabularBenchmark:
             (``naskit.cost.nb201``: 1 per multiply-add, dead edges included), or None.
         latency: {name: (N,)} for the names of ``LATENCY`` the table has (measured inference
             latency in ms, NaN for an entry not measured); empty when it has none.
+        version: the benchmark version of the table (``"v1"``, ``"v2"``): the one its metadata
+            records, else the shipped file it was loaded from; None for any other table.
+            ``protocol`` is the training protocol its metadata records.
 
     ``sha256`` identifies the table's data (see there); ``has_costs`` says whether its queries
     charge anything. ``file_sha256`` is the checksum of the packed file the arrays were read
@@ -111,11 +114,13 @@ class TabularBenchmark:
     flops_nb201: np.ndarray | None = None
     params_nb201: np.ndarray | None = None
     latency: dict = field(default_factory=dict)
+    version: str | None = None
     # an init-only value, so that ``dataclasses.replace`` with other arrays never keeps a stale checksum
     file_sha256: InitVar[str | None] = None
 
     def __post_init__(self, file_sha256: str | None) -> None:
         self._file_sha256, self._content_sha256 = file_sha256, None
+        self.version = self.meta.get("version", self.version)
         self.epochs = next(iter(self.curves.values())).shape[1]
         self.seeds = sorted({int(s) for s in self.run_seed})
         self._row = {(int(e), int(s)): r for r, (e, s) in enumerate(zip(self.run_entry, self.run_seed))}
@@ -157,6 +162,15 @@ class TabularBenchmark:
         seconds. False for a ``from_table`` table without a ``train_flops`` column: its queries
         cost nothing, so a budget in ``flops`` or ``sim_seconds`` could never be spent."""
         return len(self.train_flops) > 0 and bool(np.all(self.train_flops + self.eval_flops > 0))
+
+    @property
+    def protocol(self):
+        """The ``BenchProtocol`` the table's metadata records (its data, network and training),
+        or None for a table whose metadata records none (``from_table``)."""
+        from naskit.bench.protocol import BenchProtocol
+
+        recorded = self.meta.get("protocol")
+        return BenchProtocol.from_dict(recorded) if recorded else None
 
     # ---- lookups -------------------------------------------------------------------------
     def entry(self, arch: Arch | str) -> int:

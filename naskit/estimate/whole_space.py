@@ -19,15 +19,13 @@ import pandas as pd
 
 from naskit.bench.protocol import BenchProtocol, Job, class_representatives
 from naskit.bench.shards import check_shard, read_records, run_jobs
-from naskit.bench.store import DATA_DIR
+from naskit.bench.store import DATA_DIR, DEFAULT_VERSION, VERSIONS
 
 FOLDER = DATA_DIR / "proxies_nb201_mnist1d"
 
 
-def proxies_folder(version: str = "v1") -> Path:
+def proxies_folder(version: str = DEFAULT_VERSION) -> Path:
     """Where the whole-space proxy records of a benchmark version live (its network and data)."""
-    from naskit.bench.store import VERSIONS
-
     if version not in VERSIONS:
         raise ValueError(f"unknown benchmark version {version!r}; naskit ships {', '.join(VERSIONS)}")
     return FOLDER if version == "v1" else DATA_DIR / f"proxies_{Path(VERSIONS[version]).stem}"
@@ -72,8 +70,18 @@ def compute_space(folder=FOLDER, seed: int = 0, batch_size: int | None = None, w
                     workers=workers, executor=executor, progress=progress, desc="proxies", unit="cell")
 
 
-def load_space_proxies(folder=FOLDER, seed: int = 0) -> pd.DataFrame:
-    """The records as a DataFrame indexed by class key."""
+def load_space_proxies(folder: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
+    """The records as a DataFrame indexed by class key.
+
+    ``folder``: a folder of records, or a shipped benchmark version (``"v1"``, ``"v2"``) for
+    the records scored with that version's network and data (default: the default version's,
+    ``DEFAULT_VERSION``). Pass a loaded table's ``version`` to get the records that match it::
+
+        bench = naskit.load_benchmark("v1")
+        proxies = load_space_proxies(bench.version)
+    """
+    if folder is None or (isinstance(folder, str) and folder in VERSIONS):
+        folder = proxies_folder(folder or DEFAULT_VERSION)
     records = [r for r in read_records(folder, PREFIX, ("key", "seed")) if r["seed"] == seed]
     if not records:
         raise FileNotFoundError(f"no proxy records in {folder}; run `naskit estimate proxies` first")
@@ -88,10 +96,11 @@ def space_scores(bench, proxies: pd.DataFrame, name: str) -> np.ndarray:
 
 def sample_proxies(bench, n: int, seed: int = 0, batch_size: int | None = None) -> pd.DataFrame:
     """Proxies for ``n`` random classes of ``bench``, computed here and now (for quick looks
-    and smoke runs when the whole-space records are not at hand)."""
+    and smoke runs when the whole-space records are not at hand), with the network and data of
+    the protocol the table records (v1's when it records none)."""
     keys = bench.meta["keys"]
     picks = np.random.default_rng(seed).choice(len(keys), size=min(n, len(keys)), replace=False)
-    protocol = BenchProtocol()
+    protocol = bench.protocol or BenchProtocol()
     records = [proxy_job(Job(keys[i], bench.entry_names[i], (0,)), protocol, batch_size) for i in sorted(picks)]
     return pd.DataFrame(records).set_index("key")
 
