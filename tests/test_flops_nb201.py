@@ -16,6 +16,7 @@ from torch import nn
 
 import naskit
 from naskit.bench.protocol import PROTOCOLS, class_representatives
+from naskit.bench.store import benchmark_path
 from naskit.core.configs import NetworkConfig
 from naskit.core.space import CONV_KERNEL, EDGES, NUM_NODES, NB201Space, live_edges, parse
 from naskit.cost.flops import count_params, forward_flops
@@ -230,7 +231,7 @@ def test_every_class_is_counted_in_well_under_a_second_per_network():
         assert flops[7] == flops_nb201(reps[7], network, SEQUENCE) and params[7] == params_nb201(reps[7], network)
 
 
-@pytest.mark.skipif(not naskit.bench.store.DEFAULT_PATH.exists(), reason="no shipped table in data/")
+@pytest.mark.skipif(not benchmark_path("v1").exists(), reason="no v1 table in data/")
 def test_the_shipped_table_predating_the_counts_gets_them_at_load_time():
     bench = naskit.load_benchmark("v1")
     network = PROTOCOLS["v1"].network
