@@ -108,5 +108,6 @@ def build(
             share a host name different tags, or their shards collide when merged.
     """
     todo = pending_jobs(folder, protocol, shard, limit, reverse)
+    unit = "class" if protocol.stack_seeds else "net"  # a stacked job trains every seed of its class
     return run_jobs(folder, "runs", todo, train_job, (protocol,), shard=shard, workers=workers,
-                    executor=executor, progress=progress, desc="bench build", unit="net", tag=tag)
+                    executor=executor, progress=progress, desc="bench build", unit=unit, tag=tag)
