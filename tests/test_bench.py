@@ -23,7 +23,7 @@ from scipy import stats
 import naskit
 from naskit.bench import verify as verify_module
 from naskit.bench.build import RECORD_FIELDS, build, pending_jobs, read_runs
-from naskit.bench.datasheet import rank_correlation_by_epoch, render, seed_study, summarize
+from naskit.bench.datasheet import FAILED_RUN_POINTS, rank_correlation_by_epoch, render, seed_study, summarize
 from naskit.bench.pack import pack_runs
 from naskit.bench.protocol import BenchProtocol, class_representatives, multi_seed_subset, plan, stratum
 from naskit.bench.shards import run_jobs
@@ -592,6 +592,22 @@ def test_summarize_and_seed_study_match_references(runs_bench, records):
     assert study["mean_std_points"] == pytest.approx((wide.std(axis=1, ddof=1) * 100).mean())
     assert study["spearman_seed_a_vs_b"] == pytest.approx(stats.spearmanr(wide[0], wide[1]).statistic)
     assert study["kendall_seed_a_vs_b"] == pytest.approx(stats.kendalltau(wide[0], wide[1]).statistic)
+    below = (wide.max(axis=1).to_numpy()[:, None] - wide.to_numpy()) * 100 > FAILED_RUN_POINTS
+    assert (study["runs_with_every_seed"], study["failed_runs"]) == (9, below.sum())
+    assert study["classes_with_a_failed_run"] == below.any(axis=1).sum()
+
+
+def test_the_datasheet_counts_runs_that_failed_to_train():
+    rng, reps = np.random.default_rng(4), class_representatives(SPACE)
+    keys = list(reps)[::700][:6]
+    records = [make_record(k, str(reps[k]), seed, rng, 10**5) for k in keys for seed in (0, 1, 2)]
+    for r in records:  # classes from 90 to 95 %, seeds within a point, one stalled run at 50 %
+        good = 0.90 + 0.01 * keys.index(r["key"]) + 0.003 * r["seed"]
+        r["test_acc"] = [0.5 if (r["key"], r["seed"]) == (keys[2], 1) else good] * E
+    bench = TabularBenchmark.from_runs(records)
+    study = seed_study(bench)
+    assert (study["failed_runs"], study["classes_with_a_failed_run"], study["runs_with_every_seed"]) == (1, 1, 18)
+    assert "Failed trainings: 1 of these 18 runs (5.6 %, in 1 class)" in render(bench)
 
 
 def test_render_contains_the_headline_numbers(runs_bench):

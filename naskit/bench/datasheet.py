@@ -80,13 +80,22 @@ def seed_pairs(bench: TabularBenchmark) -> list[dict]:
     return rows
 
 
+# A run this many points below the best seed of its class failed to train (it stalled), rather
+# than drew a seed's ordinary noise: the datasheet counts such runs.
+FAILED_RUN_POINTS = 20.0
+
+
 def seed_study(bench: TabularBenchmark) -> dict:
-    """Seed variance over the classes trained with every seed."""
+    """Seed variance over the classes trained with every seed.
+
+    ``failed_runs``: runs more than ``FAILED_RUN_POINTS`` below the best seed of their class
+    (final test accuracy), and ``classes_with_a_failed_run``; every other figure counts them."""
     runs = bench.runs_frame()
     wide = runs.pivot_table(index="entry", columns="seed", values="test_acc")
     wide = wide.dropna()
     if len(wide) < 3 or wide.shape[1] < 2:
         return {"classes": len(wide)}
+    failed = wide.lt(wide.max(axis=1) - FAILED_RUN_POINTS / 100, axis=0)
     std = wide.std(axis=1, ddof=1) * 100
     a, b = wide.iloc[:, 0], wide.iloc[:, 1]
     means = wide.mean(axis=1) * 100
@@ -101,6 +110,9 @@ def seed_study(bench: TabularBenchmark) -> dict:
         "top_quartile_ratio": float(means[top].std(ddof=1) / std[top].mean()),
         "spearman_seed_a_vs_b": float(stats.spearmanr(a, b).statistic),
         "kendall_seed_a_vs_b": float(stats.kendalltau(a, b).statistic),
+        "runs_with_every_seed": int(wide.size),
+        "failed_runs": int(failed.to_numpy().sum()),
+        "classes_with_a_failed_run": int(failed.any(axis=1).sum()),
     }
 
 
@@ -304,6 +316,7 @@ def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -
     ]
     seed = s["seed_study"]
     if "mean_std_points" in seed:
+        stalled = seed["classes_with_a_failed_run"]
         lines += [
             f"Seed variance over the {seed['classes']:,} classes trained with every seed: std of final test "
             f"accuracy {seed['mean_std_points']:.2f} points on average (median {seed['median_std_points']:.2f}); "
@@ -311,6 +324,12 @@ def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -
             f"Kendall τ {seed['kendall_seed_a_vs_b']:.3f}. In the top quarter of these classes by their mean, "
             f"the class means spread with std {seed['top_quartile_class_std']:.2f} points against a mean seed std "
             f"of {seed['top_quartile_seed_std']:.2f} (ratio {seed['top_quartile_ratio']:.2f}).",
+            "",
+            f"Failed trainings: {seed['failed_runs']:,} of these {seed['runs_with_every_seed']:,} runs "
+            f"({100 * seed['failed_runs'] / seed['runs_with_every_seed']:.1f} %, in "
+            f"{stalled:,} class{'' if stalled == 1 else 'es'}) end more than {FAILED_RUN_POINTS:.0f} points below the "
+            "best seed of their class: the training stalled rather than drew a seed's ordinary noise. They count "
+            "in every figure of this datasheet, as they would in a search that draws one seed.",
             "",
         ]
     lines += _agreement_lines(s, bench)
