@@ -767,3 +767,13 @@ def test_verify_refuses_a_table_built_on_another_cpu_before_training(monkeypatch
     monkeypatch.setattr(manifest_module, "cpu_model", lambda: "This CPU")
     with pytest.raises(ValueError, match="built on Some Other CPU 9000 and this machine is This CPU"):
         verify(bench, sample=1)
+
+
+def test_the_planned_runs_count_every_seed_of_a_stacked_job(records):
+    from naskit.bench.pack import build_meta
+    from naskit.bench.protocol import PROTOCOLS
+
+    # v1: every class once, plus two more seeds for 1,200 classes; v2: three stacked seeds per job
+    assert build_meta(records, PROTOCOLS["v1"])["build"]["planned_runs"] == 6466 + 2 * 1200
+    v2 = PROTOCOLS["v2"]
+    assert len(plan(v2)) == 6466 and build_meta(records, v2)["build"]["planned_runs"] == 3 * 6466

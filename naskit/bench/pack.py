@@ -10,7 +10,7 @@ import numpy as np
 from naskit.bench.build import read_runs
 from naskit.bench.datasheet import render, summarize
 from naskit.bench.latency import latency_arrays, latency_summary, read_latencies
-from naskit.bench.protocol import BenchProtocol, plan
+from naskit.bench.protocol import BenchProtocol, job_runs, plan
 from naskit.bench.store import DATA_DIR, LATENCY_DIRS, nb201_costs, pack
 from naskit.bench.table import TabularBenchmark
 from naskit.runtime.files import atomic_write_bytes
@@ -35,7 +35,7 @@ def build_meta(records: list[dict], protocol: BenchProtocol) -> dict:
         "dataset": data.summary(),
         "manifest": manifest(seeds={"plan": protocol.plan_seed, "train": list(protocol.seeds)}, dataset=data),
         "build": {
-            "planned_runs": len(plan(protocol)),
+            "planned_runs": sum(len(job_runs(job)) for job in plan(protocol)),  # a stacked job trains several
             "runs": len(records),
             "cpu_seconds": float(cpu.sum()),
             "cpu_seconds_per_run": float(cpu.mean()),
