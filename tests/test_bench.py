@@ -777,3 +777,27 @@ def test_the_planned_runs_count_every_seed_of_a_stacked_job(records):
     assert build_meta(records, PROTOCOLS["v1"])["build"]["planned_runs"] == 6466 + 2 * 1200
     v2 = PROTOCOLS["v2"]
     assert len(plan(v2)) == 6466 and build_meta(records, v2)["build"]["planned_runs"] == 3 * 6466
+
+
+def test_the_v2_datasheet_names_the_pilot_candidate_it_chose_and_the_cost_trade_off():
+    from naskit.bench.pilot import candidate_of, pilot_stats, read_pilot
+    from naskit.bench.protocol import PROTOCOLS
+    from naskit.bench.store import DATA_DIR
+
+    records = read_pilot(DATA_DIR / "pilot_v2")
+    assert candidate_of(records, PROTOCOLS["v2"]) == "w4c3-8k-e8" and candidate_of(records, PROTOCOLS["v1"]) is None
+    rng, reps = np.random.default_rng(3), class_representatives(SPACE)
+    keys = list(reps)[::500][:12]
+    runs = [make_record(k, str(reps[k]), seed, rng, 10**5) for k in keys for seed in (0, 1, 2)]
+    meta = {"version": "v2", "protocol": json.loads(json.dumps(PROTOCOLS["v2"].to_dict())),
+            "dataset": naskit.load_dataset(PROTOCOLS["v2"].dataset).summary(), "build": {"cpu_seconds_per_run": 7.0}}
+    text = render(TabularBenchmark.from_runs(runs, meta=meta))
+    stats = pilot_stats(records)
+    hours = stats["cpu_s_per_run"] * 3 * 6466 / 3600
+    assert f"| {hours['w4c3-8k-e8']:.1f} |" in text
+    assert (f"**Chosen: `w4c3-8k-e8`**, the protocol of this table. At its pilot rate the whole build was projected "
+            f"at {hours['w4c3-8k-e8']:.1f} core-hours, against a budget of 30; the build measured 7.00 CPU-s per run, "
+            f"{7 * 3 * 6466 / 3600:.1f} core-hours for all 19,398 runs.") in text
+    within = stats[hours <= 30]
+    best = within["spearman_top_half"].astype(float).idxmax()
+    assert f"among those within the budget is `{best}`" in text

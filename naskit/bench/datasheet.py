@@ -123,6 +123,7 @@ def _count(value) -> str:
 TARGETS_V2 = {  # what benchmark v2 set out to reach (issue: "a ground truth you can rank by")
     "spearman_all": 0.8, "spearman_top_half": 0.5, "ratio_top_quarter": 2.0, "spread": 3.0,
 }
+CORE_HOURS_BUDGET_V2 = 30.0  # and the cost it was to fit: core-hours of the whole build on the 2-core machine
 
 
 def _names(bench: TabularBenchmark) -> tuple[str, str, str]:
@@ -222,15 +223,18 @@ def _agreement_lines(s: dict, bench: TabularBenchmark) -> list[str]:
     return lines
 
 
-def _pilot_lines(version: str) -> list[str]:
-    from naskit.bench.pilot import pilot_stats, read_pilot
+def _pilot_lines(bench: TabularBenchmark, version: str) -> list[str]:
+    from naskit.bench.pilot import candidate_of, pilot_stats, read_pilot
+    from naskit.bench.protocol import job_runs, plan
     from naskit.bench.store import DATA_DIR
 
     folder = DATA_DIR / f"pilot_{version}"
     records = read_pilot(folder) if folder.is_dir() else []
-    if not records:
+    if not records or bench.protocol is None:
         return []
     table = pilot_stats(records)
+    runs = sum(len(job_runs(job)) for job in plan(bench.protocol))
+    table["core_hours"] = table["cpu_s_per_run"] * runs / 3600  # the whole build at the candidate's pilot rate
     lines = [
         "## The pilot study that chose the protocol",
         "",
@@ -240,17 +244,40 @@ def _pilot_lines(version: str) -> list[str]:
         "Columns as in the section above, but the top classes are chosen by the mean of the two seeds (there is "
         "no third), which biases ρ top half downwards alike for every candidate; spread: best − median class of "
         "the sample; CPU-s per run "
-        "(one seed's share of a stacked run, measured with two runs at a time on the 2-core build machine).",
+        "(one seed's share of a stacked run, measured with two runs at a time on the 2-core build machine); "
+        f"core-h: the whole build of this version ({runs:,} runs) at that rate.",
         "",
         "| candidate | classes | ρ all | ρ top half | mean abs. diff | ratio top half | ratio top quarter | best % "
-        "| spread | CPU-s per run |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| spread | CPU-s per run | core-h |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in table.iterrows():
         lines.append(f"| {name} | {int(r['classes'])} | {r['spearman_all']:.2f} | {r['spearman_top_half']:.2f} | "
                      f"{r['mean_abs_seed_diff']:.2f} | {r['ratio_top_half']:.2f} | {r['ratio_top_quarter']:.2f} | "
-                     f"{r['best']:.2f} | {r['spread']:.2f} | {r['cpu_s_per_run']:.2f} |")
-    return lines + [""]
+                     f"{r['best']:.2f} | {r['spread']:.2f} | {r['cpu_s_per_run']:.2f} | {r['core_hours']:.1f} |")
+    return lines + ["", *_choice_lines(bench, table, candidate_of(records, bench.protocol), runs), ""]
+
+
+def _choice_lines(bench: TabularBenchmark, table, chosen: str | None, runs: int) -> list[str]:
+    """Which candidate the table's protocol is, and the cost-reliability trade-off it made."""
+    if chosen is None or chosen not in table.index:
+        return ["None of the candidates above trained with this table's protocol."]
+    c = table.loc[chosen]
+    measured = bench.meta.get("build", {}).get("cpu_seconds_per_run")
+    lines = [f"**Chosen: `{chosen}`**, the protocol of this table. At its pilot rate the whole build was projected "
+             f"at {c['core_hours']:.1f} core-hours, against a budget of {CORE_HOURS_BUDGET_V2:.0f}"
+             + (f"; the build measured {measured:.2f} CPU-s per run, {measured * runs / 3600:.1f} core-hours for "
+                f"all {runs:,} runs." if measured else ".")]
+    within = table[table["core_hours"] <= CORE_HOURS_BUDGET_V2]
+    if chosen not in within.index and len(within):
+        best = within["spearman_top_half"].astype(float).idxmax()
+        b = within.loc[best]
+        lines[0] += (f" The candidate with the highest ρ top half among those within the budget is `{best}` "
+                     f"(ρ all {b['spearman_all']:.2f}, ρ top half {b['spearman_top_half']:.2f}, spread "
+                     f"{b['spread']:.2f} points, {b['core_hours']:.1f} core-hours), against the chosen one's "
+                     f"{c['spearman_all']:.2f}, {c['spearman_top_half']:.2f} and {c['spread']:.2f}: the pilot's "
+                     "trade-off between cost and a truth that ranks.")
+    return lines
 
 
 def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -> str:
@@ -334,7 +361,7 @@ def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -
         ]
     lines += _agreement_lines(s, bench)
     lines += latency_lines(bench, latency_records or [])
-    lines += _pilot_lines(version)
+    lines += _pilot_lines(bench, version)
     return "\n".join(lines)
 
 

@@ -124,6 +124,18 @@ def seed_agreement(a: np.ndarray, b: np.ndarray, rank_by: np.ndarray | None = No
     }
 
 
+def candidate_of(records: list[dict], protocol) -> str | None:
+    """The name of the pilot candidate whose data, training and network are ``protocol``'s
+    (a ``BenchProtocol``), or None when no candidate trained that way."""
+    for r in records:
+        recorded = r["protocol"]
+        data = MNIST1DArgs(**{**recorded["data"], "seeds": tuple(recorded["data"]["seeds"])})
+        if (data, TrainConfig(**recorded["train"]), NetworkConfig(**recorded["network"])) == (
+                protocol.dataset, protocol.train, protocol.network):
+            return recorded["name"]
+    return None
+
+
 def pilot_stats(records: list[dict]) -> pd.DataFrame:
     """One row per candidate: seed agreement (``seed_agreement``), classes, CPU-s per run."""
     rows = {}
