@@ -12,7 +12,19 @@ the benchmark version named by ``--version`` (its dataset, network and training 
     python benchmarks/bench_trainer.py --version v1 --archs 12 --seeds 3
 
 prints networks per hour for each side, mean accuracies, and achieved GFLOP/s against a
-measured matmul peak. Results are recorded in benchmarks/README.md.
+measured matmul peak, then each side's accuracy paired with the stacked trainer's on the same
+cell and seed (the mean difference with its 95 % t-interval, the median, and the runs that failed:
+more than ``FAILED_RUN_POINTS`` below the best run of their cell). ``--out FILE`` keeps every
+network's accuracies as JSON.
+
+    python benchmarks/bench_trainer.py --against v2 --runs 48
+
+times nothing: it re-trains ``--runs`` random recorded runs of a table alone, with
+``naskit.train``, and pairs each with the value the table holds for it (which the build trained
+with its class's other seeds stacked, when the protocol stacks them). A table built stacked
+equals single training up to rounding, and ReLU turns rounding into different runs (a sign
+flip of one pre-activation near 0 changes the gradient); this asks whether the difference
+has a direction. Results are recorded in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -20,16 +32,21 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import dataclasses
+import json
 import math
 import os
 import random
 import time
 
+import numpy as np
 import torch
+from scipy import stats
 from torch import nn
 
 import naskit
+from naskit.bench.datasheet import FAILED_RUN_POINTS
 from naskit.bench.protocol import PROTOCOLS, BenchProtocol
+from naskit.bench.verify import eligible_rows, table_protocol
 from naskit.core.configs import NetworkConfig, TrainConfig
 from naskit.data import load_dataset
 
@@ -122,6 +139,59 @@ def matmul_peak_gflops(threads: int, n: int = 1024, repeats: int = 10) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
+def paired_accuracy(sides: dict[str, list[float]], against: str, n_seeds: int) -> list[dict]:
+    """Each side's final test accuracy against side ``against``'s, network by network (same cell,
+    same seed, in the same order); differences in points. A run has failed when it ends more than
+    ``FAILED_RUN_POINTS`` below the best run of its cell on any side (the datasheet's rule)."""
+    acc = {name: 100 * np.asarray(a, dtype=float) for name, a in sides.items()}
+    cells = np.concatenate(list(acc.values())).reshape(len(acc), -1, n_seeds)  # side, cell, seed
+    best = cells.max(axis=(0, 2))
+    failed = {name: (a.reshape(-1, n_seeds) < best[:, None] - FAILED_RUN_POINTS).ravel() for name, a in acc.items()}
+    rows = []
+    for name, a in acc.items():
+        d = a - acc[against]
+        kept = ~(failed[name] | failed[against])
+        half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.nan
+        nonzero = d[kept][d[kept] != 0]
+        wilcoxon = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) else math.nan
+        rows.append({"side": name, "mean_diff": float(d.mean()), "ci95_half": half, "median_diff": float(np.median(d)),
+                     "failed": int(failed[name].sum()), "mean_diff_no_failed": float(d[kept].mean()),
+                     "n": len(d), "n_no_failed": int(kept.sum()), "wilcoxon_p_no_failed": wilcoxon})
+    return rows
+
+
+def print_paired(rows: list[dict], against: str, n: int) -> None:
+    print(f"\naccuracy paired with {against}, same cell and seed ({n} networks; points):")
+    print(f"{'':36s}{'mean diff':>10s}{'95% CI':>18s}{'median':>8s}{'failed':>8s}{'mean, no failed':>17s}"
+          f"{'Wilcoxon p':>12s}")
+    for r in rows:
+        ci = f"[{r['mean_diff'] - r['ci95_half']:+.2f}, {r['mean_diff'] + r['ci95_half']:+.2f}]"
+        print(f"{r['side']:36s}{r['mean_diff']:+10.2f}{ci:>18s}{r['median_diff']:+8.2f}{r['failed']:8d}"
+              f"{r['mean_diff_no_failed']:+11.2f} ({r['n_no_failed']}){r['wilcoxon_p_no_failed']:12.3f}")
+    print(f"(failed: more than {FAILED_RUN_POINTS:.0f} points below the best run of its cell on any side; "
+          "the Wilcoxon signed-rank test is on the runs no side failed)")
+
+
+def against_table(args) -> None:
+    """Re-train ``args.runs`` recorded runs of a table alone and pair them with its values."""
+    bench = naskit.load_benchmark(args.against)
+    protocol = table_protocol(bench)
+    rows = np.sort(np.random.default_rng(args.seed).choice(eligible_rows(bench), size=args.runs, replace=False))
+    jobs = [(bench.entry_names[bench.run_entry[r]], protocol, int(bench.run_seed[r])) for r in rows]
+    seconds, single = _pool_run(_naskit_worker, jobs, args.workers, protocol)
+    final = bench.curves["test_acc"][rows]
+    recorded = [float(c[np.isfinite(c)][-1]) for c in final]
+    sides = {"naskit.train, alone": [a for a, _ in single], "the table's record": recorded}
+    print(f"table {bench.version or args.against}: {args.runs} random recorded runs re-trained alone with naskit.train "
+          f"({'the build stacked seeds' if protocol.stack_seeds else 'the build trained each seed alone'}), "
+          f"{seconds:.0f} s on {args.workers} workers")
+    print_paired(paired_accuracy(sides, "the table's record", 1), "the table's record", len(rows))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"table": str(args.against), "archs": [j[0] for j in jobs], "seeds": [j[2] for j in jobs],
+                       "test_acc": sides, "torch": torch.__version__}, f, indent=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", choices=sorted(PROTOCOLS), default="v2",
@@ -131,7 +201,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="default: the protocol's")
     parser.add_argument("--seed", type=int, default=0, help="draws the cells")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--out", default=None, help="write every network's accuracy per side as JSON")
+    parser.add_argument("--against", default=None,
+                        help="a table (version or .npz): re-train --runs of its runs alone and pair them with it")
+    parser.add_argument("--runs", type=int, default=48, help="with --against: how many runs (default 48)")
     args = parser.parse_args()
+    if args.against is not None:
+        return against_table(args)
 
     space, rng = naskit.NB201Space(), random.Random(args.seed)
     archs = [space.sample(rng) for _ in range(args.archs)]
@@ -173,6 +249,13 @@ def main() -> None:
     print(f"matmul peak: {peak1:.1f} GFLOP/s per core, {peak1 * args.workers:.1f} for {args.workers} cores "
           "(FLOPs counted as 2 per multiply-add, forward+backward = 3x forward; GFLOP/s of training only)")
     assert all(math.isfinite(a) for a in ref_acc + [a for a, _ in single + stacked])
+
+    sides = {name: acc for name, _, acc in rows}
+    print_paired(paired_accuracy(sides, rows[2][0], len(seeds)), "the stacked trainer's", n_nets)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"version": args.version, "archs": [str(a) for a in archs], "seeds": list(seeds),
+                       "test_acc": sides, "torch": torch.__version__}, f, indent=1)
 
 
 if __name__ == "__main__":
