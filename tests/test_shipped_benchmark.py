@@ -57,3 +57,17 @@ def test_one_random_row_retrains_bit_for_bit(bench):
         pytest.skip("bit-exact re-training is only promised on the CPU model that built the table")
     (row,) = verify(bench, sample=1, seed=0)
     assert row["match"], row
+
+
+def test_the_shipped_datasheet_is_what_pack_writes_for_the_shipped_table(bench):
+    """``naskit bench pack`` writes the datasheet with the table; a datasheet left behind by a
+    change to ``render`` would describe the table with yesterday's figures."""
+    from naskit.bench.datasheet import render
+    from naskit.bench.latency import read_latencies
+    from naskit.bench.store import DATA_DIR, LATENCY_DIRS
+    from naskit.cli.bench import datasheet_path
+
+    latency = read_latencies(DATA_DIR / LATENCY_DIRS[bench.version])
+    assert datasheet_path(bench.version).read_text() == render(bench, latency), \
+        f"re-write it: naskit bench pack --version {bench.version}, or render() of the shipped table"
+

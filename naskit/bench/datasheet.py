@@ -89,7 +89,11 @@ def seed_study(bench: TabularBenchmark) -> dict:
     """Seed variance over the classes trained with every seed.
 
     ``failed_runs``: runs more than ``FAILED_RUN_POINTS`` below the best seed of their class
-    (final test accuracy), and ``classes_with_a_failed_run``; every other figure counts them."""
+    (final test accuracy), and ``classes_with_a_failed_run``; every other figure counts them.
+    ``median_by_seed``: each seed's median final test accuracy over these classes (points), and
+    ``seed_offset_p``: whether the seeds differ systematically, paired over the classes (Friedman's
+    test for three seeds or more, Wilcoxon's signed-rank test for two). A seed is shared by every
+    class: the same minibatch order and the same initial stem weights."""
     runs = bench.runs_frame()
     wide = runs.pivot_table(index="entry", columns="seed", values="test_acc")
     wide = wide.dropna()
@@ -113,7 +117,19 @@ def seed_study(bench: TabularBenchmark) -> dict:
         "runs_with_every_seed": int(wide.size),
         "failed_runs": int(failed.to_numpy().sum()),
         "classes_with_a_failed_run": int(failed.any(axis=1).sum()),
+        "median_by_seed": {int(seed): float(100 * wide[seed].median()) for seed in wide.columns},
+        "seed_offset_p": _seed_offset_p(wide),
     }
+
+
+def _seed_offset_p(wide) -> float:
+    """p-value of "the seeds do not differ systematically", for a frame of classes (rows) by seeds."""
+    columns = [wide[c].to_numpy() for c in wide.columns]
+    if np.ptp(wide.to_numpy(), axis=1).max() == 0:
+        return 1.0  # every class scored the same on every seed
+    if len(columns) >= 3:
+        return float(stats.friedmanchisquare(*columns).pvalue)
+    return float(stats.wilcoxon(*columns).pvalue)
 
 
 def _count(value) -> str:
@@ -151,7 +167,8 @@ def _protocol_lines(bench: TabularBenchmark) -> list[str]:
     if proto.get("stack_seeds"):
         seed_line += (", trained together as channel groups of one network (`naskit.trainer.stacked.train_seeds`: each "
                       "seed keeps its initialisation, minibatches and gradients; equal to separate training up to "
-                      "floating-point rounding)")
+                      "floating-point rounding, which ReLUs grow into a different run: a seed re-trained alone is a "
+                      "new draw of its noise, with no direction, `benchmarks/README.md`)")
     generator = proto.get("dataset")
     if isinstance(generator, dict):
         knobs = ", ".join(f"{k} {v}" for k, v in generator.items() if not k.startswith("n_") and k != "seeds")
@@ -163,7 +180,7 @@ def _protocol_lines(bench: TabularBenchmark) -> list[str]:
         data_line = (f"- Data: {data.get('name')} — {data.get('n_train')} train / {data.get('n_valid')} valid / "
                      f"{data.get('n_test')} test, sha256 `{data.get('sha256')}`.")
     tests = "the test split after the last epoch only" if tr.get("test_epochs") == "last_epoch" else \
-        "validation and test splits after every epoch"
+        "the test split after every epoch too"
     return [
         "- Search space: NAS-Bench-201 cell (4 nodes, 6 edges, 5 ops), one representative (lowest index) "
         "per canonical class; all member cells map to it.",
@@ -351,6 +368,13 @@ def render(bench: TabularBenchmark, latency_records: list[dict] | None = None) -
             f"Kendall τ {seed['kendall_seed_a_vs_b']:.3f}. In the top quarter of these classes by their mean, "
             f"the class means spread with std {seed['top_quartile_class_std']:.2f} points against a mean seed std "
             f"of {seed['top_quartile_seed_std']:.2f} (ratio {seed['top_quartile_ratio']:.2f}).",
+            "",
+            "Seeds are shared by the classes: seed s gives every class the same minibatch order and the same "
+            "initial stem weights, so a seed can suit most classes at once. Median final test accuracy by seed: "
+            + ", ".join(f"seed {k} {v:.2f} %" for k, v in seed["median_by_seed"].items())
+            + f" ({'Friedman' if len(seed['median_by_seed']) >= 3 else 'Wilcoxon signed-rank'} test of a systematic "
+            f"difference, paired over the {seed['classes']:,} classes: p = {seed['seed_offset_p']:.1e}). Compare two "
+            "cells on the same seed, or on their means over seeds.",
             "",
             f"Failed trainings: {seed['failed_runs']:,} of these {seed['runs_with_every_seed']:,} runs "
             f"({100 * seed['failed_runs'] / seed['runs_with_every_seed']:.1f} %, in "
