@@ -9,7 +9,7 @@ from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
 from naskit.core.space import NB201Space
-from naskit.estimate.correlate import correlate, rank_average, top_k_overlap
+from naskit.estimate.correlate import ceiling, correlate, rank_average, top_k_overlap
 from naskit.estimate.curves import extrapolate, extrapolate_many
 from naskit.evaluators.curve import CurveEvaluator
 
@@ -96,3 +96,24 @@ def test_curve_evaluator_charges_the_observed_epochs_and_ranks_by_the_prediction
     assert ev.evaluate(archs[0]).score > ev.evaluate(archs[2]).score
     with pytest.raises(ValueError, match="epochs"):
         CurveEvaluator(bench, epochs=9)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_ceiling_is_what_a_perfect_estimator_reaches_against_a_mean_of_k_noisy_runs(k):
+    rng = np.random.default_rng(0)
+    n, signal, noise = 200_000, 1.0, 1.3  # r = 1 / (1 + 1.3**2) ~ 0.372 between two single runs
+    expected = rng.normal(0, signal, n)
+    runs = expected[:, None] + rng.normal(0, noise, (n, k + 2))
+    r_seeds = np.corrcoef(runs[:, -1], runs[:, -2])[0, 1]
+    truth = runs[:, :k].mean(axis=1)
+    reached = np.corrcoef(expected, truth)[0, 1]  # the estimator that knows every expected value
+    assert ceiling(r_seeds, k) == pytest.approx(reached, abs=0.005)
+    assert ceiling(0.4) == pytest.approx(0.4 ** 0.5)
+    assert ceiling(0.7, 3) == pytest.approx((2.1 / 2.4) ** 0.5)
+
+
+@pytest.mark.parametrize("args", [(1.5, 1), (0.5, 0), (0.5, 1.5)])
+def test_the_ceiling_refuses_impossible_inputs(args):
+    with pytest.raises(ValueError):
+        ceiling(*args)
+

@@ -66,3 +66,25 @@ def rank_average(*scores) -> np.ndarray:
         filled = np.where(np.isfinite(s), s, -np.inf)
         ranks.append(stats.rankdata(filled))
     return np.mean(ranks, axis=0)
+
+
+def ceiling(rho_seeds: float, seeds_in_truth: int = 1) -> float:
+    """The correlation an estimator independent of the truth's training runs can expect at best.
+
+    ``rho_seeds`` is the correlation between two single seeds of the same cells (a measure of
+    the truth's reliability); the truth is the mean of ``seeds_in_truth`` seeds per cell. An
+    estimator that knew every cell's *expected* accuracy exactly would correlate with that mean
+    at ``sqrt(k r / (1 + (k - 1) r))``: the Spearman-Brown reliability of a mean of k runs,
+    under a square root (the correlation of a measurement with what it measures). With one seed
+    that is ``sqrt(rho_seeds)``. The formula is exact for Pearson's r with independent noise of
+    equal variance; for Spearman's ρ it is an approximation.
+    """
+    if not -1 <= rho_seeds <= 1:
+        raise ValueError(f"rho_seeds is a correlation, in [-1, 1]; got {rho_seeds!r}")
+    if seeds_in_truth < 1 or int(seeds_in_truth) != seeds_in_truth:
+        raise ValueError(f"seeds_in_truth must be a whole number >= 1, got {seeds_in_truth!r}")
+    if rho_seeds <= 0:
+        return 0.0
+    k = seeds_in_truth
+    return float(np.sqrt(k * rho_seeds / (1 + (k - 1) * rho_seeds)))
+
