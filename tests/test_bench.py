@@ -22,7 +22,7 @@ from scipy import stats
 
 import naskit
 from naskit.bench import verify as verify_module
-from naskit.bench.build import RECORD_FIELDS, build, pending_jobs, read_runs
+from naskit.bench.build import RECORD_FIELDS, build, lookup_or_train, pending_jobs, read_runs
 from naskit.bench.datasheet import FAILED_RUN_POINTS, rank_correlation_by_epoch, render, seed_study, summarize
 from naskit.bench.pack import pack_runs
 from naskit.bench.protocol import BenchProtocol, class_representatives, multi_seed_subset, plan, stratum
@@ -719,6 +719,13 @@ def test_stacked_build_writes_a_record_per_seed_resumes_and_verifies(tmp_path, m
     monkeypatch.setitem(verify_module.PROTOCOLS, "v9", TINY_STACKED)
     rows = verify(bench, sample=2, seed=1)
     assert all(r["match"] for r in rows), rows
+    # a class the table lacks is trained as the build would train it: the value the table gets
+    missing = pending_jobs(folder, TINY_STACKED, limit=1)[0]
+    trained, source = lookup_or_train(bench, missing.arch, protocol=TINY_STACKED)
+    assert source == "trained"
+    assert build(folder, TINY_STACKED, workers=1, limit=1, progress=False) == 1
+    fuller = naskit.load_benchmark(pack_runs(folder, tmp_path / "t2.npz", protocol=TINY_STACKED, version="v9")[0])
+    assert fuller.query(missing.arch).test_acc == trained
 
 
 # --- one training run per query, drawn reproducibly; the truth is the mean over seeds ----------------

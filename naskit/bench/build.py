@@ -50,18 +50,25 @@ def train_job(job: Job, protocol: BenchProtocol) -> list[dict]:
 
 
 def lookup_or_train(bench, arch, protocol: BenchProtocol | None = None) -> tuple[float, str]:
-    """A cell's final test accuracy: from ``bench`` when its class is there, else trained now
-    with the benchmark's protocol and its first seed (what the table holds for that seed).
+    """A cell's final test accuracy: from ``bench`` when its class is there, else what the build
+    would have put there, trained now: the class's representative, with the benchmark's protocol
+    and the seeds its plan gives the class (stacked when the protocol stacks them), and the
+    value a table query returns for them (the mean over the seeds).
 
     Returns ``(test_acc, "table" | "trained")``.
     """
     if bench is not None and arch in bench:
         return bench.query(arch).test_acc, "table"
+    from naskit.bench.table import TabularBenchmark
+
     arch = as_arch(arch)
     if protocol is None:  # the protocol of the table's version (v1 for a table that names none)
         protocol = PROTOCOLS.get((bench.meta if bench is not None else {}).get("version", "v1"), BenchProtocol())
-    records = train_job(Job(NB201Space().canonical(arch), str(arch), protocol.seeds[:1]), protocol)
-    return records[0]["test_acc"][-1], "trained"
+    key = NB201Space().canonical(arch)
+    jobs = [job for job in plan(protocol) if job.key == key]  # one per class, or one per seed
+    seeds = tuple(s for job in jobs for s in job.seeds)
+    records = train_job(Job(key, jobs[0].arch, seeds), protocol)
+    return TabularBenchmark.from_runs(records).query(arch).test_acc, "trained"
 
 
 def read_runs(folder: str | Path) -> list[dict]:
