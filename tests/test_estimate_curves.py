@@ -9,7 +9,7 @@ from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
 from naskit.core.space import NB201Space
-from naskit.estimate.correlate import ceiling, correlate, rank_average, top_k_overlap
+from naskit.estimate.correlate import ceiling, correlate, rank_average, spearman_difference, top_k_overlap
 from naskit.estimate.curves import extrapolate, extrapolate_many
 from naskit.evaluators.curve import CurveEvaluator
 
@@ -116,4 +116,34 @@ def test_the_ceiling_is_what_a_perfect_estimator_reaches_against_a_mean_of_k_noi
 def test_the_ceiling_refuses_impossible_inputs(args):
     with pytest.raises(ValueError):
         ceiling(*args)
+
+
+def test_spearman_difference_is_a_paired_bootstrap_over_the_cells():
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=60)
+    a, b = truth + rng.normal(0, 0.5, 60), truth + rng.normal(0, 2.0, 60)
+    a[4], truth[7] = np.nan, np.inf  # dropped, with the same cells of every array
+    d = spearman_difference(a, b, truth, resamples=300, seed=5)
+    keep = np.isfinite(a) & np.isfinite(b) & np.isfinite(truth)
+    a, b, truth = a[keep], b[keep], truth[keep]
+    assert d["n"] == 58
+    assert d["rho_a"] == pytest.approx(stats.spearmanr(a, truth).statistic)
+    assert d["rho_b"] == pytest.approx(stats.spearmanr(b, truth).statistic)
+    draws_rng, draws = np.random.default_rng(5), []  # the bootstrap, transcribed
+    for _ in range(300):
+        i = draws_rng.integers(0, 58, 58)
+        draws.append(stats.spearmanr(a[i], truth[i]).statistic - stats.spearmanr(b[i], truth[i]).statistic)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx(tuple(np.percentile(draws, [2.5, 97.5])))
+    assert 0 < d["ci_low"] < d["difference"] < d["ci_high"]  # the less noisy estimator ranks better
+    same = spearman_difference(a, a, truth, resamples=50)
+    assert (same["difference"], same["ci_low"], same["ci_high"]) == (0, 0, 0)
+
+
+def test_spearman_difference_refuses_before_any_work():
+    with pytest.raises(ValueError, match="same shape"):
+        spearman_difference([1, 2, 3], [1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="at least 3"):
+        spearman_difference([1, np.nan, 3], [1, 2, 3], [1, 2, 3])
+    with pytest.raises(ValueError, match="resamples"):
+        spearman_difference([1, 2, 3], [1, 2, 3], [1, 2, 3], resamples=0)
 
