@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from scipy import stats
 
 from naskit.bench.table import TabularBenchmark
 from naskit.core.space import NB201Space
-from naskit.estimate.correlate import ceiling, correlate, rank_average, spearman_difference, top_k_overlap
+from naskit.estimate.correlate import ceiling, correlate, rank_average, spearman_difference, top_k_chance, top_k_overlap
 from naskit.estimate.curves import extrapolate, extrapolate_many
 from naskit.evaluators.curve import CurveEvaluator
 
@@ -137,6 +139,25 @@ def test_spearman_difference_is_a_paired_bootstrap_over_the_cells():
     assert 0 < d["ci_low"] < d["difference"] < d["ci_high"]  # the less noisy estimator ranks better
     same = spearman_difference(a, a, truth, resamples=50)
     assert (same["difference"], same["ci_low"], same["ci_high"]) == (0, 0, 0)
+
+
+def test_top_k_chance_is_what_random_rankings_score_on_top_k_overlap():
+    n, fraction = 400, 0.05
+    c = top_k_chance(n, fraction)
+    assert c["k"] == 20 and c["mean"] == pytest.approx(0.05)
+    rng = np.random.default_rng(2)
+    truth = rng.normal(size=n)
+    overlaps = np.array([top_k_overlap(rng.permutation(n), truth, fraction) for _ in range(4000)])
+    assert overlaps.mean() == pytest.approx(c["mean"], abs=0.003)
+    inside = (overlaps >= c["low"]) & (overlaps <= c["high"])
+    assert 0.95 <= inside.mean() < 0.999  # a central 95 % interval of a discrete count covers at least 95 %
+    hits = np.arange(21)  # the hypergeometric law, transcribed: C(k, x) C(n - k, k - x) / C(n, k)
+    pmf = np.array([comb(20, x) * comb(380, 20 - x) / comb(400, 20) for x in hits])
+    cdf = np.cumsum(pmf)
+    assert c["low"] == hits[np.searchsorted(cdf, 0.025)] / 20
+    assert c["high"] == hits[np.searchsorted(cdf, 0.975)] / 20
+    with pytest.raises(ValueError, match="fraction"):
+        top_k_chance(100, 0)
 
 
 def test_spearman_difference_refuses_before_any_work():

@@ -27,6 +27,29 @@ def top_k_overlap(estimate, truth, fraction: float) -> float:
     return len(top_true & top_est) / k
 
 
+def top_k_chance(n: int, fraction: float, level: float = 0.95) -> dict:
+    """What a random ranking scores on ``top_k_overlap``: the mean and a central interval.
+
+    With ``k = round(fraction * n)`` (as ``top_k_overlap`` counts it), a random ranking's top k
+    is a draw of k of the n cells without replacement, so the number of true top-k cells among
+    them is hypergeometric (population n, k marked, k drawn). Its mean overlap is ``k / n``;
+    ``low`` and ``high`` bound the central ``level`` of its distribution, as fractions of k. An
+    estimator whose overlap lies inside ``[low, high]`` finds the best cells no better than
+    chance does at this n.
+
+    Example:
+        >>> c = top_k_chance(1000, 0.05)
+        >>> c["k"], round(c["mean"], 3), c["low"] < 0.05 < c["high"]
+        (50, 0.05, True)
+    """
+    if n < 1 or not 0 < fraction <= 1 or not 0 < level < 1:
+        raise ValueError(f"need n >= 1, fraction in (0, 1] and level in (0, 1), got {n!r}, {fraction!r}, {level!r}")
+    k = max(1, int(round(fraction * n)))
+    draws = stats.hypergeom(int(n), k, k)
+    low, high = draws.interval(level)
+    return {"k": k, "mean": k / n, "low": float(low) / k, "high": float(high) / k, "level": level}
+
+
 def correlate(estimate, truth, top=(0.01, 0.05, 0.10), seconds_per_arch: float | None = None) -> dict:
     """Spearman ρ, Kendall τ (tau-b) and top-k overlaps of ``estimate`` against ``truth``.
 
