@@ -52,6 +52,7 @@ class Dataset:
     y_test: torch.Tensor
     sha256: str
     num_classes: int = 10
+    args: MNIST1DArgs | None = None  # the generator's arguments, for a generated MNIST-1D variant
 
     @property
     def ndim(self) -> int:
@@ -84,6 +85,32 @@ class Dataset:
             "input_shape": list(self.x_train.shape[1:]),
             "sha256": self.sha256,
         }
+
+
+def dataset_spec(data: str | MNIST1DArgs | Dataset) -> str | dict:
+    """A JSON-able description of a dataset that ``dataset_from_spec`` turns back into what
+    ``load_dataset`` takes: a shipped dataset's name, or a generated variant's ``MNIST1DArgs``
+    as a dict. A ``Dataset`` made by ``subset`` is described by the dataset it was cut from.
+
+    Example:
+        >>> dataset_from_spec(dataset_spec(MNIST1DArgs(n_train=8000))) == MNIST1DArgs(n_train=8000)
+        True
+    """
+    if isinstance(data, Dataset):
+        data = data.args or data.name.split("[")[0]
+    if isinstance(data, MNIST1DArgs):
+        return {"mnist1d_args": dataclasses.asdict(data)}
+    return data
+
+
+def dataset_from_spec(spec: str | dict) -> str | MNIST1DArgs:
+    """The inverse of ``dataset_spec``."""
+    if isinstance(spec, dict):
+        if set(spec) != {"mnist1d_args"}:
+            raise ValueError(f"a dataset spec is a dataset's name or {{'mnist1d_args': {{...}}}}, got {spec!r}")
+        args = spec["mnist1d_args"]
+        return MNIST1DArgs(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
+    return spec
 
 
 def _hash_arrays(*arrays: np.ndarray) -> str:
@@ -242,7 +269,7 @@ def _generated(args: MNIST1DArgs) -> Dataset:
     xt, yt, xv, yv, xs, ys = arrays
     data = Dataset(name=args.label(), x_train=tensor(xt), y_train=torch.from_numpy(yt),
                    x_valid=tensor(xv), y_valid=torch.from_numpy(yv), x_test=tensor(xs), y_test=torch.from_numpy(ys),
-                   sha256=_hash_arrays(*arrays))
+                   sha256=_hash_arrays(*arrays), args=args)
     _MEMORY_CACHE[key] = data
     return data
 

@@ -69,3 +69,20 @@ def test_a_low_fidelity_training_evaluator_is_rebuilt_at_its_fidelity():
     again = evaluator_from(low.describe())
     assert (again.epochs, again.max_fidelity, again.n_train) == (2, 3, 64)
     assert again.describe() == low.describe()
+
+
+def test_a_generated_dataset_replays_from_its_recorded_arguments(tmp_path):
+    from naskit.core.configs import MNIST1DArgs, TrainConfig
+    from naskit.evaluators.training import TrainingEvaluator
+    from naskit.repro.replay import evaluator_from
+
+    args = MNIST1DArgs(n_train=60, n_valid=30, n_test=30, shear_scale=1.0)
+    data = naskit.load_dataset(args)
+    rec = record_training(ARCH, data.subset(40), seed=1, config=TrainConfig(epochs=1, batch_size=16))
+    assert rec["extra"]["dataset"]["mnist1d_args"]["shear_scale"] == 1.0 and rec["extra"]["n_train"] == 40
+    loaded = naskit.load_manifest(naskit.write_manifest(tmp_path / "run.json", rec))  # through JSON: lists
+    report = replay(loaded)
+    assert report.matches, report.to_frame()[lambda f: ~f["match"]]
+    ev = TrainingEvaluator(args, TrainConfig(epochs=1))
+    again = evaluator_from(ev.describe())
+    assert again.dataset == args and again.describe() == ev.describe()

@@ -34,7 +34,7 @@ from naskit.core.evaluator import failed_result
 from naskit.core.space import Arch
 from naskit.core.types import Result
 from naskit.cost.stopwatch import Stopwatch
-from naskit.data import load_dataset
+from naskit.data import dataset_spec, load_dataset
 from naskit.estimate.proxies import check_proxy_names, compute_proxies
 from naskit.estimate.whole_space import space_scores
 from naskit.evaluators.tabular import lookup_failure, table_description
@@ -94,7 +94,7 @@ class ProxyEvaluator:
                       cpu_seconds=watch.cpu_seconds, estimate=scores[self.proxy])
 
     def describe(self) -> dict:
-        return {"name": self.name, "proxy": self.proxy, "dataset": self.dataset, "seed": self.seed,
+        return {"name": self.name, "proxy": self.proxy, "dataset": dataset_spec(self.dataset), "seed": self.seed,
                 "batch_size": self.batch_size, "network": asdict(self.network)}
 
 

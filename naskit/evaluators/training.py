@@ -61,7 +61,9 @@ class TrainingEvaluator:
         )
 
     def describe(self) -> dict:
-        return {"name": self.name, "dataset": self.dataset, "seed": self.seed, "n_train": self.n_train,
+        from naskit.data import dataset_spec
+
+        return {"name": self.name, "dataset": dataset_spec(self.dataset), "seed": self.seed, "n_train": self.n_train,
                 "epochs": self.epochs, "train": asdict(self.config), "network": asdict(self.network)}
 
 

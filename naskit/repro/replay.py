@@ -51,11 +51,12 @@ def record_training(arch, data, seed: int = 0, config: TrainConfig | None = None
                     network: NetworkConfig | None = None):
     """Train ``arch`` and return its record: a manifest whose ``extra`` holds the run's
     definition and results, ready for ``write_manifest`` and ``replay``."""
+    from naskit.data import dataset_spec
     from naskit.runtime.manifest import manifest
 
     config, network = config or TrainConfig(), network or NetworkConfig()
     result = train(arch, data, seed=seed, config=config, network=network)
-    definition = {"kind": "train", "arch": result.arch, "dataset": data.name.split("[")[0],
+    definition = {"kind": "train", "arch": result.arch, "dataset": dataset_spec(data),
                   "n_train": len(data.y_train), "seed": seed, "config": asdict(config), "network": asdict(network)}
     return manifest(seeds={"train": seed}, dataset=data,
                     extra={**definition, "result": {k: result.to_dict()[k] for k in TRAIN_FIELDS}})
@@ -77,11 +78,11 @@ def _same(x, y) -> bool:
 
 
 def _replay_training(record: dict) -> ReplayReport:
-    from naskit.data import load_dataset
+    from naskit.data import dataset_from_spec, load_dataset
     from naskit.runtime.manifest import manifest
 
     spec = record["extra"]
-    data = load_dataset(spec["dataset"])
+    data = load_dataset(dataset_from_spec(spec["dataset"]))
     if spec["n_train"] != len(data.y_train):
         data = data.subset(spec["n_train"])
     report = ReplayReport("train")
@@ -131,7 +132,9 @@ def evaluator_from(spec: dict):
         return TabularEvaluator(load_benchmark(spec.get("version") or "v1"), seed=spec.get("seed") or 0,
                                 epochs=spec.get("epochs"), signal=signal)
     if spec["name"] == "training":
-        return TrainingEvaluator(spec["dataset"], TrainConfig(**_tuples(spec["train"])),
+        from naskit.data import dataset_from_spec
+
+        return TrainingEvaluator(dataset_from_spec(spec["dataset"]), TrainConfig(**_tuples(spec["train"])),
                                  NetworkConfig(**spec["network"]), seed=spec["seed"], n_train=spec.get("n_train"),
                                  epochs=spec.get("epochs"))  # a low-fidelity search replays at its fidelity
     raise ValueError(f"cannot replay evaluator {spec['name']!r}; replayable: tabular, training")
