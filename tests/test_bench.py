@@ -651,6 +651,22 @@ def test_a_v2_datasheet_measures_the_targets_and_says_which_top_quarter_ratio_th
     assert "the one the target was set in" not in render(bench)
 
 
+def test_the_datasheet_lists_the_generator_knobs_in_one_order_whatever_the_meta_was_saved_with():
+    from naskit.bench.protocol import PROTOCOLS
+
+    rng, reps = np.random.default_rng(2), class_representatives(SPACE)
+    keys = list(reps)[::500][:12]
+    records = [make_record(k, str(reps[k]), seed, rng, 10**5) for k in keys for seed in (0, 1, 2)]
+    protocol = PROTOCOLS["v2"].to_dict()
+    saved = json.loads(json.dumps(protocol, sort_keys=True))  # a packed file's meta comes back with sorted keys
+    assert list(saved["dataset"]) != list(protocol["dataset"])
+    sizes = {"n_train": 8000, "n_valid": 10000, "n_test": 10000, "sha256": "0" * 64}
+    texts = [render(TabularBenchmark.from_runs(records, meta={"version": "v2", "protocol": p, "dataset": sizes}))
+             for p in (protocol, saved)]
+    lines = [next(line for line in text.splitlines() if line.startswith("- Data:")) for text in texts]
+    assert lines[0] == lines[1] and "(corr_noise_scale 0.25, iid_noise_scale 0.02, shear_scale 0.75" in lines[0]
+
+
 def test_packing_a_partial_build_says_the_table_is_partial(records, tmp_path, capsys, monkeypatch):
     from naskit.bench.protocol import PROTOCOLS
     from naskit.cli.app import main
