@@ -4,9 +4,10 @@
     python benchmarks/bench_oneshot.py --epochs 10 --seeds 0 1 2 --jobs 2 --baselines 100
     python benchmarks/bench_oneshot.py --device cuda --epochs 10 --seeds 0     # on a GPU
 
-Each method (RSPS, DARTS, GDAS, DARTS-, DARTS+) searches on MNIST-1D's train/valid split;
+Each method (RSPS, DARTS, GDAS, DARTS-, DARTS+) searches on the train/valid split of the data
+the table was built on, with a supernet of the table's network width and depth (its protocol);
 the found cell's final test accuracy is looked up in naskit's benchmark, or, while the table
-is incomplete, obtained by training the cell with the benchmark's protocol (seed 0).
+is incomplete, obtained by training the cell as the build would (`lookup_or_train`: its protocol and seeds).
 ``--baselines N`` then gives random search and regularized evolution each method's mean FLOPs
 as their budget on the benchmark (each evaluation charges the FLOPs of training that cell with
 the benchmark's protocol) over N seeds: black-box search at the same cost.
@@ -23,6 +24,7 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
+from naskit.bench.protocol import PROTOCOLS
 from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.evaluators.tabular import TabularEvaluator
 from naskit.oneshot import METHODS, OneShotConfig
@@ -30,12 +32,12 @@ from naskit.runs.budget import Budget
 from naskit.runs.experiment import experiment, final_table
 
 
-def one_search(name: str, config: OneShotConfig) -> dict:
-    """Run one method with one seed; what the table needs of it."""
+def one_search(name: str, config: OneShotConfig, dataset) -> dict:
+    """Run one method with one seed on ``dataset`` (what ``load_dataset`` takes); what the table needs of it."""
     import torch
 
     torch.set_num_threads(1)
-    r = METHODS[name](naskit.load_dataset("mnist1d"), config)
+    r = METHODS[name](naskit.load_dataset(dataset), config)
     return {"method": name, "seed": config.seed, "arch": r.arch, "wall": r.wall_seconds, "cpu": r.cpu_seconds,
             "flops": r.flops}
 
@@ -67,19 +69,22 @@ def main() -> None:
         bench = naskit.load_benchmark(args.version)
     except (FileNotFoundError, ValueError):
         bench = None
-    config = OneShotConfig(epochs=args.epochs, device=args.device)
+    protocol = PROTOCOLS[args.version]
+    config = OneShotConfig(epochs=args.epochs, device=args.device, channels=protocol.network.channels,
+                           cells_per_stage=protocol.network.cells_per_stage)
     if args.arch_lr is not None:
         config = dataclasses.replace(config, arch_lr=args.arch_lr)
     print(f"{args.epochs} epochs, device {args.device}, seeds {args.seeds}, judged on table {args.version}")
     print(f"{'method':8s}{'seed':>5s}{'skips':>6s}{'test acc':>10s}{'wall s':>8s}{'CPU s':>8s}{'GFLOPs':>9s}  cell")
-    tasks = [(name, dataclasses.replace(config, seed=seed)) for name in args.methods for seed in args.seeds]
+    tasks = [(name, dataclasses.replace(config, seed=seed), protocol.dataset) for name in args.methods
+             for seed in args.seeds]
     with cf.ProcessPoolExecutor(args.jobs) as pool:
         runs = list(pool.map(one_search, *zip(*tasks)))
     summary = {}
     for name in args.methods:
         accs, flops = [], []
         for r in (r for r in runs if r["method"] == name):
-            acc, _ = lookup_or_train(bench, r["arch"])
+            acc, _ = lookup_or_train(bench, r["arch"], protocol)
             accs.append(acc)
             flops.append(r["flops"])
             skips = sum(op == "skip_connect" for op in r["arch"].ops)

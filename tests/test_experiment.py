@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from naskit.runs.experiment import final_rows, final_table, win_rate
+from naskit.runs.experiment import at_cost, final_rows, final_table, win_rate
 
 
 def _runs(finals: dict[str, list[float]], steps: int = 3) -> pd.DataFrame:
@@ -92,3 +92,15 @@ def test_win_rate_names_the_strategies_it_has():
         win_rate(df, "bananas", "random")
     with pytest.raises(ValueError, match="at least 1"):
         win_rate(df, "evolution", "random", seeds_per_study=0)
+
+
+def test_at_cost_reads_each_runs_incumbent_at_a_spend_and_counts_its_evaluations():
+    df = pd.DataFrame({"strategy": ["random"] * 3 + ["evolution"] * 2, "seed": [0, 0, 0, 1, 1],
+                       "n": [0, 1, 2, 0, 1], "within_budget": [True, True, True, True, False],
+                       "cum_flops": [10.0, 20.0, 30.0, 40.0, 80.0],
+                       "final_test_of_best": [0.90, 0.92, 0.95, 0.91, 0.97]})
+    at = at_cost(df, 25)
+    assert at.loc[("random", 0)].tolist() == [0.92, 2]
+    assert np.isnan(at.loc[("evolution", 1), "value"]) and at.loc[("evolution", 1), "evaluations"] == 0
+    at = at_cost(df, 100)  # the evaluation the budget did not count stays out
+    assert at.loc[("random", 0)].tolist() == [0.95, 3] and at.loc[("evolution", 1)].tolist() == [0.91, 1]

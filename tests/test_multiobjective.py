@@ -322,7 +322,9 @@ def test_bench_latency_measures_a_sample_and_compares_it(tmp_path, capsys, monke
         "latency_ms_b1": float(len(arch)), "latency_iqr_ms_b1": 0.0, "latency_ms_b256": float(len(arch)),
         "latency_iqr_ms_b256": 0.0})
     assert main(["bench", "latency", "--sample", "5", "--out", str(tmp_path / "lat")]) == 0
-    assert "measured 5 classes of v1's network" in capsys.readouterr().out
+    from naskit.bench.store import DEFAULT_VERSION
+
+    assert f"measured 5 classes of {DEFAULT_VERSION}'s network" in capsys.readouterr().out
     assert len(latency.read_latencies(tmp_path / "lat")) == 5
 
 

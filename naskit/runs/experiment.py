@@ -185,6 +185,26 @@ def anytime(df: pd.DataFrame, cost: str = "cum_sim_seconds", value: str = "final
     return pd.concat(rows, ignore_index=True)
 
 
+def at_cost(df: pd.DataFrame, spent: float, cost: str = "cum_flops", value: str = "final_test_of_best") -> pd.DataFrame:
+    """Each run's incumbent once it has spent at most ``spent`` (in ``cost``'s unit): the
+    comparison of searches at equal compute, read off their anytime curves.
+
+    Returns one row per run, indexed by (strategy, seed): ``value`` (NaN for a run whose first
+    evaluation costs more than ``spent``) and ``evaluations``, the evaluations it had made (0 then).
+
+    Example:
+        >>> df = pd.DataFrame({"strategy": ["random"] * 3, "seed": [0, 0, 0], "n": [0, 1, 2],
+        ...                    "within_budget": True, "cum_flops": [10.0, 20.0, 30.0],
+        ...                    "final_test_of_best": [0.90, 0.92, 0.95]})
+        >>> at_cost(df, 25).values.tolist(), at_cost(df, 5).values.tolist()
+        ([[0.92, 2.0]], [[nan, 0.0]])
+    """
+    grid = np.array([spent], float)
+    best = anytime(df, cost=cost, value=value, grid=grid).set_index(["strategy", "seed"])
+    made = anytime(df, cost=cost, value="n", grid=grid).set_index(["strategy", "seed"])["value"]
+    return pd.DataFrame({"value": best["value"], "evaluations": (made + 1).fillna(0).astype(int)})
+
+
 def final_rows(df: pd.DataFrame, within_budget: bool = True) -> pd.DataFrame:
     """The last row of each run (strategy, seed): the run's outcome, its final incumbent.
 
