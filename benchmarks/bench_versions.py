@@ -22,27 +22,12 @@ import pandas as pd
 from scipy import stats
 
 import naskit
-from naskit.bench.datasheet import seed_pairs, seed_study, summarize
+from naskit.bench.datasheet import reliability
 from naskit.estimate.report import estimator_report
 from naskit.estimate.whole_space import load_space_proxies
 from naskit.evaluators.tabular import TabularEvaluator
 from naskit.runs.budget import Budget
 from naskit.runs.experiment import experiment, final_rows, final_table, win_rate
-
-
-def reliability(bench) -> dict:
-    """The truth's own agreement across seeds, and the table's spread (points)."""
-    pairs, study, s = seed_pairs(bench), seed_study(bench), summarize(bench)
-    return {
-        "classes with every seed": study["classes"],
-        "ρ seed vs seed, all": float(np.mean([p["spearman_all"] for p in pairs])),
-        "ρ seed vs seed, top half": float(np.mean([p["spearman_top_half"] for p in pairs])),
-        "top quarter: class std / seed std": study["top_quartile_ratio"],
-        "median seed std (points)": study["median_std_points"],
-        "failed runs (%)": 100 * study["failed_runs"] / study["runs_with_every_seed"],
-        "best − median (points)": s["test_acc_best"] - s["test_acc_median"],
-        "test examples": bench.meta["dataset"]["n_test"],
-    }
 
 
 def estimators(bench) -> dict:

@@ -23,7 +23,15 @@ from scipy import stats
 import naskit
 from naskit.bench import verify as verify_module
 from naskit.bench.build import RECORD_FIELDS, build, lookup_or_train, pending_jobs, read_runs
-from naskit.bench.datasheet import FAILED_RUN_POINTS, rank_correlation_by_epoch, render, seed_study, summarize
+from naskit.bench.datasheet import (
+    FAILED_RUN_POINTS,
+    rank_correlation_by_epoch,
+    reliability,
+    render,
+    seed_pairs,
+    seed_study,
+    summarize,
+)
 from naskit.bench.pack import pack_runs
 from naskit.bench.protocol import BenchProtocol, class_representatives, multi_seed_subset, plan, stratum
 from naskit.bench.shards import run_jobs
@@ -665,6 +673,20 @@ def test_the_datasheet_lists_the_generator_knobs_in_one_order_whatever_the_meta_
              for p in (protocol, saved)]
     lines = [next(line for line in text.splitlines() if line.startswith("- Data:")) for text in texts]
     assert lines[0] == lines[1] and "(corr_noise_scale 0.25, iid_noise_scale 0.02, shear_scale 0.75" in lines[0]
+
+
+def test_reliability_is_one_row_of_the_seed_study_and_refuses_a_single_seed_table():
+    rng, reps = np.random.default_rng(4), class_representatives(SPACE)
+    keys = list(reps)[::500][:12]
+    records = [make_record(k, str(reps[k]), seed, rng, 10**5) for k in keys for seed in (0, 1, 2)]
+    bench = TabularBenchmark.from_runs(records, meta={"dataset": {"n_test": 1000}})
+    row, pairs, study = reliability(bench), seed_pairs(bench), seed_study(bench)
+    assert row["classes with every seed"] == 12 and row["test examples"] == 1000
+    assert row["ρ seed vs seed, all"] == pytest.approx(np.mean([p["spearman_all"] for p in pairs]))
+    assert row["top quarter: class std / seed std"] == study["top_quartile_ratio"]
+    assert row["failed runs (%)"] == 100 * study["failed_runs"] / 36
+    with pytest.raises(ValueError, match="several seeds"):
+        reliability(TabularBenchmark.from_runs([r for r in records if r["seed"] == 0], meta={"dataset": {"n_test": 1}}))
 
 
 def test_packing_a_partial_build_says_the_table_is_partial(records, tmp_path, capsys, monkeypatch):

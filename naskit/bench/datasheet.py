@@ -125,6 +125,27 @@ def seed_study(bench: TabularBenchmark) -> dict:
     }
 
 
+def reliability(bench: TabularBenchmark) -> dict:
+    """Can this table rank what it judges? Its truth's agreement with itself across seeds and its
+    spread, in one row (a table's side of a v1-against-v2 comparison): the mean over the seed pairs
+    of Spearman ρ over all classes and over the top half (``seed_pairs``), the top quarter's std of
+    class means over the mean seed std and the median seed std (``seed_study``), the share of runs
+    that failed to train, the best class minus the median class, and the test-set size."""
+    pairs, study, s = seed_pairs(bench), seed_study(bench), summarize(bench)
+    if not pairs or "failed_runs" not in study:
+        raise ValueError("the table has too few classes trained with several seeds to measure its reliability")
+    return {
+        "classes with every seed": study["classes"],
+        "ρ seed vs seed, all": float(np.mean([p["spearman_all"] for p in pairs])),
+        "ρ seed vs seed, top half": float(np.mean([p["spearman_top_half"] for p in pairs])),
+        "top quarter: class std / seed std": study["top_quartile_ratio"],
+        "median seed std (points)": study["median_std_points"],
+        "failed runs (%)": 100 * study["failed_runs"] / study["runs_with_every_seed"],
+        "best − median (points)": s["test_acc_best"] - s["test_acc_median"],
+        "test examples": bench.meta["dataset"]["n_test"],
+    }
+
+
 def _seed_offset_p(wide) -> float:
     """p-value of "the seeds do not differ systematically", for a frame of classes (rows) by seeds."""
     columns = [wide[c].to_numpy() for c in wide.columns]
