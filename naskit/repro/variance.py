@@ -129,7 +129,7 @@ def numerics_study(arch, data, threads=(1, 2), epochs: int = 2, seed: int = 0, n
             reference = values
         same_shape = values.shape == reference.shape
         rows.append({"threads": int(t), "deterministic": det,
-                     "identical": bool(same_shape and np.array_equal(values, reference)),
-                     "max_abs_diff": float(np.max(np.abs(values - reference))) if same_shape else float("inf"),
+                     "identical": bool(same_shape and np.array_equal(values, reference, equal_nan=True)),
+                     "max_abs_diff": float(np.nanmax(np.abs(values - reference))) if same_shape else float("inf"),
                      "final_train_loss": r.train_loss[-1], "final_test_acc": r.final_test_acc})
     return pd.DataFrame(rows)
