@@ -3,6 +3,7 @@
     python fault_helpers.py build FOLDER N          # a tiny benchmark build of every N-th job, resumable
     python fault_helpers.py search LEDGER N DELAY   # an evolution search of N evaluations
     python fault_helpers.py pool FOLDER             # run_jobs on its own pool: 4 quick jobs, then slow ones
+    python fault_helpers.py oneshot                 # search_many: two one-shot searches of many minutes
 """
 
 from __future__ import annotations
@@ -73,8 +74,16 @@ def _pool(folder: str) -> None:
     run_jobs(folder, "jobs", list(range(12)), slow_job, workers=2, progress=False)
 
 
+def _oneshot() -> None:
+    from naskit.data import load_dataset
+    from naskit.oneshot import OneShotConfig, search_many
+
+    long = OneShotConfig(epochs=100_000, channels=2, batch_size=16)  # runs until it is stopped
+    search_many({"a": ("darts", long), "b": ("gdas", long)}, load_dataset("mnist1d").subset(64), workers=2)
+
+
 if __name__ == "__main__":
     # Ctrl-C as in a terminal: a process started from a non-interactive shell's background job
     # inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    {"build": _build, "search": _search, "pool": _pool}[sys.argv[1]](*sys.argv[2:])
+    {"build": _build, "search": _search, "pool": _pool, "oneshot": _oneshot}[sys.argv[1]](*sys.argv[2:])

@@ -40,11 +40,11 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 
 
-def start(*args: str) -> subprocess.Popen:
+def start(*args: str, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
     """``fault_helpers.py`` in its own process group (so a kill takes all of it, like a crash)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")]))
     return subprocess.Popen([sys.executable, str(HERE / "fault_helpers.py"), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=stdout, stderr=stderr, text=True, start_new_session=True)
 
 
 def wait_until(condition, proc: subprocess.Popen, timeout: float = 120.0) -> bool:
@@ -137,12 +137,38 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time ``pid`` has used (user + system), from /proc; 0 once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def running(pid: int) -> bool:
     """Whether ``pid`` is alive (a zombie waiting to be reaped counts as ended)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def left_running_after(sig: int, proc: subprocess.Popen, workers: list[int]) -> list[int]:
+    """Send ``sig`` to the helper's main process alone; the ``workers`` still running 10 s after it ended."""
+    os.kill(proc.pid, sig)
+    assert proc.wait(timeout=30) != 0
+    deadline = time.time() + 10
+    while any(running(pid) for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in workers if running(pid)]
+
+
+def end_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
@@ -157,18 +183,29 @@ def test_a_signal_to_the_main_process_alone_ends_its_pool_workers_too(tmp_path, 
         assert wait_until(lambda: done() >= 4, proc), proc.communicate()[1]
         workers = children(proc.pid)
         assert len(workers) >= 2  # the two workers (spawn may add its resource tracker), now in minute-long jobs
-        os.kill(proc.pid, sig)
-        assert proc.wait(timeout=30) != 0
-        deadline = time.time() + 10
-        while any(running(pid) for pid in workers) and time.time() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in workers if running(pid)]
+        assert not left_running_after(sig, proc, workers)
         assert done() == 4  # nothing recorded twice or half
     finally:  # whatever failed, leave no process behind: the helper's group holds its workers
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        end_group(proc)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+def test_one_shot_searches_in_parallel_end_with_their_parent(sig, tmp_path):
+    # search_many's workers used to go on searching, orphaned, for hours after the kernel that
+    # started them was killed. The helper writes to files, as a kernel's output goes to its server.
+    with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+        proc = start("oneshot", stdout=out, stderr=err)
+    try:
+        # both workers searching: two children besides spawn's resource tracker, each past its
+        # imports and the unpickling of its task (a few CPU-seconds) and well into its epochs
+        searching = lambda: sum(cpu_seconds(pid) >= 8.0 for pid in children(proc.pid)) >= 2  # noqa: E731
+        assert wait_until(searching, proc, timeout=180), (tmp_path / "err.txt").read_text()
+        workers = children(proc.pid)
+        assert proc.poll() is None and len(workers) >= 3
+        assert not left_running_after(sig, proc, workers)
+    finally:
+        end_group(proc)
 
 
 # --- 2. Ctrl-C --------------------------------------------------------------------------------

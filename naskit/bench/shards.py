@@ -9,13 +9,13 @@ folder and skips what is done; shards from different machines merge by sitting t
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import platform
-import signal
-import threading
-import time
 from pathlib import Path
+
+from naskit.runtime.pool import process_pool
 
 
 def read_records(folder: str | Path, prefix: str, key: tuple[str, ...]) -> list[dict]:
@@ -68,64 +68,21 @@ def run_jobs(folder: str | Path, prefix: str, jobs: list, fn, args: tuple = (), 
     folder.mkdir(parents=True, exist_ok=True)
     if not jobs:
         return 0
-    own, before = executor is None, set()
-    if own:
-        import multiprocessing
-
-        before = set(multiprocessing.active_children())
-        executor = cf.ProcessPoolExecutor(workers or os.cpu_count(), mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=_watch_parent, initargs=(os.getpid(),))
     _end_cut_line(out)
     window = 4 * (workers or os.cpu_count() or 1)  # jobs in flight: bounded, so Ctrl-C loses few
-    written, finished = 0, False
-    on_main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, _exit_on_term) if own and on_main else None
-    try:
-        with open(out, "a", encoding="utf-8") as f, tqdm(total=len(jobs), disable=not progress,
-                                                         desc=desc, unit=unit) as bar:
-            running: set[cf.Future] = set()
-            for job in jobs:
-                running.add(executor.submit(fn, job, *args))
-                if len(running) >= window:
-                    running, n = _drain(running, f, bar, cf.FIRST_COMPLETED)
-                    written += n
-            written += _drain(running, f, bar, cf.ALL_COMPLETED)[1]
-        finished = True
-    finally:
-        if own:
-            if finished:
-                executor.shutdown(wait=True)
-            else:
-                _stop_workers(executor, before)
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(process_pool(workers or os.cpu_count() or 1))
+        f = stack.enter_context(open(out, "a", encoding="utf-8"))
+        bar = stack.enter_context(tqdm(total=len(jobs), disable=not progress, desc=desc, unit=unit))
+        written, running = 0, set()
+        for job in jobs:
+            running.add(executor.submit(fn, job, *args))
+            if len(running) >= window:
+                running, n = _drain(running, f, bar, cf.FIRST_COMPLETED)
+                written += n
+        written += _drain(running, f, bar, cf.ALL_COMPLETED)[1]
     return written
-
-
-def _exit_on_term(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def _stop_workers(executor: cf.ProcessPoolExecutor, before: set) -> None:
-    """End a pool's workers now, jobs in flight included (``shutdown`` alone lets them finish):
-    they are this process's multiprocessing children that were not there ``before`` the pool."""
-    import multiprocessing
-
-    for process in set(multiprocessing.active_children()) - before:
-        process.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _watch_parent(parent: int) -> None:
-    """Pool initializer: end this worker once the process that started it is gone (killed with
-    SIGKILL, say), rather than letting it finish its job as an orphan."""
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, name="naskit-watch-parent", daemon=True).start()
 
 
 def _end_cut_line(path: Path) -> None:

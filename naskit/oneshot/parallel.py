@@ -2,7 +2,8 @@
 
 One-shot searches on these small supernets use one core each, so on a laptop with ``k`` cores,
 ``k`` searches finish in the time of one: the lessons run their independent searches (other
-methods, other seeds) side by side this way. Every search is the same as when run alone.
+methods, other seeds) side by side this way. Every search is the same as when run alone. An
+interruption (Ctrl-C, a kernel restarted or killed) ends the searches in flight with it.
 
 Example:
     >>> from naskit import load_dataset
@@ -16,12 +17,11 @@ Example:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import os
 
 from naskit.data import Dataset
 from naskit.oneshot.config import OneShotConfig, OneShotResult
+from naskit.runtime.pool import process_pool
 
 
 def _one(method: str, data: Dataset, config: OneShotConfig) -> OneShotResult:
@@ -52,7 +52,6 @@ def search_many(tasks: dict[str, tuple[str, OneShotConfig]], data: Dataset,
     workers = min(workers or os.cpu_count() or 1, len(tasks)) or 1
     if workers == 1:
         return {label: _one(method, data, config) for label, (method, config) in tasks.items()}
-    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: safe next to threads and notebooks
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with process_pool(workers) as pool:  # a killed kernel or Ctrl-C leaves no search running
         futures = {label: pool.submit(_one, method, data, config) for label, (method, config) in tasks.items()}
         return {label: f.result() for label, f in futures.items()}

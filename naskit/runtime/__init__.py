@@ -1,2 +1,3 @@
 """Where and how code runs: seeded generators and deterministic mode (``seeding``), thread
-counts (``threads``), the run manifest (``manifest``) and crash-safe files (``files``)."""
+counts (``threads``), the run manifest (``manifest``), crash-safe files (``files``) and process
+pools that end with their parent (``pool``)."""
