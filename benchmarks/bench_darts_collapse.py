@@ -2,6 +2,7 @@
 
     python benchmarks/bench_darts_collapse.py --epochs 40 --arch-lr 3e-3 --methods darts darts- --seeds 0
     python benchmarks/bench_darts_collapse.py --epochs 20 --cells-per-stage 5 --methods darts   # NB201's depth
+    python benchmarks/bench_darts_collapse.py --data-of v2 --epochs 20 --cells-per-stage 5   # on v2's data
 
 DARTS (Liu et al. 2019) tends to fill the cell with parameter-free skip connections as the
 search goes on (Zela et al. 2020; Dong & Yang 2020 saw an all-skip cell on NAS-Bench-201).
@@ -21,6 +22,7 @@ import numpy as np
 
 import naskit
 from naskit.bench.build import lookup_or_train
+from naskit.bench.protocol import PROTOCOLS
 from naskit.bench.store import DEFAULT_VERSION, VERSIONS
 from naskit.core.space import OPS, live_edges, parse
 from naskit.oneshot import METHODS, OneShotConfig
@@ -35,8 +37,12 @@ def live_convs(arch) -> int:
     return sum(arch.ops[i] in CONVS for i in live_edges(arch))
 
 
-def dataset(n_train: int | None):
-    """MNIST-1D as the lessons use it (3,000 training examples), or a generated set with more."""
+def dataset(n_train: int | None, data_of: str | None = None):
+    """MNIST-1D as the lessons use it (3,000 training examples), a generated set with more, or
+    the first 3,000 training examples of a shipped table's own data (as lessons 05 and 06 take)."""
+    if data_of is not None:
+        data = naskit.load_dataset(PROTOCOLS[data_of].dataset)
+        return data.subset(min(3000, len(data.y_train)))
     if n_train is None:
         return naskit.load_dataset("mnist1d")
     from naskit.core.configs import MNIST1DArgs
@@ -52,6 +58,8 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=8, help="supernet width (NB201: 16)")
     parser.add_argument("--n-train", type=int, default=None,
                         help="training examples of a generated MNIST-1D (default: the lessons' 3,000)")
+    parser.add_argument("--data-of", choices=list(PROTOCOLS), default=None,
+                        help="search on the first 3,000 training examples of this table's data (not with --n-train)")
     parser.add_argument("--weight-decay", type=float, default=None, help="supernet weight decay (default: DARTS's)")
     parser.add_argument("--methods", nargs="+", default=["darts", "darts-"], choices=list(METHODS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -59,7 +67,9 @@ def main() -> None:
                         help=f"which shipped table judges the found cells (default {DEFAULT_VERSION})")
     args = parser.parse_args()
 
-    data, bench = dataset(args.n_train), naskit.load_benchmark(args.version)
+    if args.data_of is not None and args.n_train is not None:
+        parser.error("--data-of and --n-train choose the data two ways: give one")
+    data, bench = dataset(args.n_train, args.data_of), naskit.load_benchmark(args.version)
     config = OneShotConfig(epochs=args.epochs, arch_lr=args.arch_lr, cells_per_stage=args.cells_per_stage,
                            channels=args.channels)
     if args.weight_decay is not None:
