@@ -4,6 +4,7 @@ export of naskit searches and experiments to an Optuna SQLite storage, read back
 import copy
 import math
 import pickle
+import threading
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,18 @@ def test_each_sampler_copies_and_rebuilds_from_its_settings(sampler, n):
     settings = strategy.settings()
     rebuilt = make_strategy("optuna", seed=2, **{k: v for k, v in settings.items() if k not in ("name", "seed")})
     assert as_text(drive(rebuilt, 10)) == as_text(drive(bridge(sampler, 2), 10))
+
+
+def test_a_sampler_holding_a_lock_still_copies():
+    # Optuna 5.1's genetic samplers (NSGA-II) keep a threading.Lock, which pickle and deepcopy refuse
+    strategy = bridge("tpe", 1)
+    drive(strategy, 5)
+    strategy.study.sampler.held = threading.Lock()
+    strategy.study.sampler.held.acquire()
+    for clone in (copy.deepcopy(strategy), pickle.loads(pickle.dumps(strategy))):
+        lock = clone.study.sampler.held
+        assert lock is not strategy.study.sampler.held and lock.acquire(blocking=False)  # its own, unlocked
+        assert as_text(drive(clone, 5)) == as_text(drive(copy.deepcopy(strategy), 5))
 
 
 @pytest.mark.parametrize("sampler, n", SAMPLERS[:3])

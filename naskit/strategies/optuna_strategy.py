@@ -9,7 +9,11 @@ Optimization Framework". A cell is six categorical parameters, one per edge, nam
 
 from __future__ import annotations
 
+import copyreg
+import io
 import logging
+import pickle
+import threading
 from contextlib import contextmanager
 
 from naskit.core.space import EDGES, OPS, Arch, NB201Space
@@ -142,3 +146,26 @@ class OptunaStrategy(Strategy):
 
     def settings(self) -> dict:
         return {**super().settings(), "sampler": self.sampler, "sampler_options": self.sampler_options}
+
+    def __getstate__(self) -> dict:
+        """Copies and pickles carry the study as it is, sampler included. Some samplers hold a
+        thread lock (Optuna 5.1's genetic samplers, NSGA-II among them), which neither ``pickle``
+        nor ``copy.deepcopy`` can copy: the state goes through a pickler that gives a copy fresh,
+        unlocked locks of its own instead."""
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = {**copyreg.dispatch_table, type(threading.Lock()): _fresh_lock,
+                                  type(threading.RLock()): _fresh_rlock}
+        pickler.dump(self.__dict__)
+        return {"pickled": buffer.getvalue()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(pickle.loads(state["pickled"]))
+
+
+def _fresh_lock(lock):
+    return threading.Lock, ()
+
+
+def _fresh_rlock(lock):
+    return threading.RLock, ()
