@@ -148,3 +148,27 @@ def test_rank_matrix_shares_the_given_axes_without_a_colour_bar():
     m = pd.DataFrame(np.eye(2), index=[1, 8], columns=[1, 8])
     assert plots.plot_rank_matrix(m, ax=axes[1], colorbar=False) is axes[1]
     assert not axes[0].images and len(fig.axes) == 2 and axes[1].get_xlabel() == ""
+
+
+def test_seed_agreement_gives_both_correlations_with_the_top_half_chosen_by_a_third_seed():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.5, 0.98, 200)
+    first, second, third = (truth + rng.normal(0, 0.01, 200) for _ in range(3))
+    first[3] = np.nan  # a class missing on one seed is left out
+    ax = plots.plot_seed_agreement(first, second, rank_by=third, seeds=(1, 2, 0), title="v2")
+    keep = np.isfinite(first)
+    chosen = third[keep] >= np.median(third[keep])
+    rest, top = (c.get_offsets() for c in ax.collections)
+    assert np.allclose(top, 100 * np.column_stack([first[keep], second[keep]])[chosen])
+    assert len(rest) + len(top) == 199
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    floor = np.quantile(100 * np.concatenate([first[keep], second[keep]]), 0.1)
+    below = int(((100 * first[keep] < floor) | (100 * second[keep] < floor)).sum())
+    rho_all, rho_top = stats.spearmanr(first[keep], second[keep])[0], stats.spearmanr(*top.T)[0]
+    assert labels == [f"all 199 classes: ρ {rho_all:.2f} ({below} below the axes)",
+                      f"top half by seed 0: ρ {rho_top:.2f}"]
+    assert ax.get_xlim()[0] == pytest.approx(floor) and ax.get_ylim()[0] == pytest.approx(floor)
+    assert ax.get_xlabel() == "final test accuracy, seed 1 (%)" and ax.get_title() == "v2"
+    assert len(plots.plot_seed_agreement(first, second).collections) == 1  # no third seed: no top half

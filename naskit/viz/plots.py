@@ -361,3 +361,39 @@ def plot_skip_share(results, ax: Axes | None = None) -> Axes:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_seed_agreement(first, second, rank_by=None, ax: Axes | None = None, seeds: tuple[int, int] = (0, 1),
+                        title: str | None = None, floor_quantile: float = 0.1) -> Axes:
+    """One point per class: its final test accuracy on one training seed against another
+    (fractions, shown in %), with the diagonal where two seeds agree, and Spearman ρ over all the
+    classes in the legend. With ``rank_by`` (the same classes on a third seed), the top half by it
+    is drawn in colour with its own ρ: chosen by a seed that is not plotted, so that the choice does
+    not favour lucky draws of the two compared (as ``naskit.bench.datasheet.seed_pairs`` does).
+    The axes start at the ``floor_quantile`` of the accuracies, where searches do their choosing;
+    the legend counts the classes below. A table you can rank by has its points close to the
+    diagonal, among the good classes too."""
+    from scipy import stats
+
+    ax = _new_axes(ax, (4.5, 4.5))
+    a, b = (100 * np.asarray(v, float) for v in (first, second))
+    c = None if rank_by is None else np.asarray(rank_by, float)
+    keep = np.isfinite(a) & np.isfinite(b) & (True if c is None else np.isfinite(c))
+    a, b = a[keep], b[keep]
+    top = np.zeros(len(a), bool) if c is None else c[keep] >= np.median(c[keep])
+    floor = float(np.quantile(np.concatenate([a, b]), floor_quantile))
+    below = int(((a < floor) | (b < floor)).sum())
+    ax.scatter(a[~top], b[~top], s=5, alpha=0.4, color="C7",
+               label=f"all {len(a):,} classes: ρ {stats.spearmanr(a, b)[0]:.2f} ({below:,} below the axes)")
+    if top.any():
+        ax.scatter(a[top], b[top], s=5, alpha=0.5, color="C0",
+                   label=f"top half by seed {seeds[2] if len(seeds) > 2 else '?'}: ρ "
+                         f"{stats.spearmanr(a[top], b[top])[0]:.2f}")
+    high = max(a.max(), b.max()) + 0.2
+    ax.plot([floor, high], [floor, high], color="k", lw=0.8, ls="--")
+    ax.set(xlim=(floor, high), ylim=(floor, high), aspect="equal",
+           xlabel=f"final test accuracy, seed {seeds[0]} (%)", ylabel=f"final test accuracy, seed {seeds[1]} (%)")
+    ax.legend(fontsize="small", loc="upper left", markerscale=3)
+    if title:
+        ax.set_title(title)
+    return ax
